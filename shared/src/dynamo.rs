@@ -1,0 +1,358 @@
+//! The single table: key attribute names, index definitions, item
+//! (de)serialization over serde_dynamo, conditional creates, transactions and
+//! cursor-paginated queries. Every access is a GetItem, a Query or a write:
+//! there is no Scan here.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use crate::cursor::CursorCodec;
+use crate::error::{ApiError, ApiResult};
+
+/// An item as DynamoDB stores it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Partition key attribute of the table.
+pub const PK: &str = "pk";
+/// Sort key attribute of the table.
+pub const SK: &str = "sk";
+/// Expiry attribute (epoch seconds) that DynamoDB's TTL deletes on.
+pub const TTL: &str = "ttl";
+
+/// A global secondary index of the table (keys are strings, projection ALL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    /// The index name.
+    pub name: &'static str,
+    /// Its partition key attribute.
+    pub pk: &'static str,
+    /// Its sort key attribute.
+    pub sk: &'static str,
+}
+
+/// Overloaded index 1: "all of a kind" lists (e.g. every partner).
+pub const GSI1: Index = Index { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
+/// Overloaded index 2: lists by a first attribute (e.g. partners by tier).
+pub const GSI2: Index = Index { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
+/// Overloaded index 3: lists by a second attribute (e.g. partners by region).
+pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+/// Every index of the table, as `infra/resources.json` defines them.
+pub const INDEXES: [Index; 3] = [GSI1, GSI2, GSI3];
+
+/// A string attribute value.
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// A number attribute value.
+pub fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The primary key of an item.
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+/// Serializes a record into an item.
+pub fn to_item<T: Serialize>(value: &T) -> anyhow::Result<Item> {
+    serde_dynamo::to_item(value).context("serializing item")
+}
+
+/// Deserializes an item into a record.
+pub fn from_item<T: DeserializeOwned>(item: Item) -> anyhow::Result<T> {
+    serde_dynamo::from_item(item).context("deserializing item")
+}
+
+/// Why a transaction did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum TransactError {
+    /// DynamoDB cancelled it; one reason code per item, in order
+    /// (`None`, `ConditionalCheckFailed`, `TransactionConflict`, ...).
+    #[error("transaction cancelled: {0:?}")]
+    Cancelled(Vec<String>),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl TransactError {
+    /// Whether item `i`'s condition failed.
+    pub fn condition_failed(&self, i: usize) -> bool {
+        matches!(self, Self::Cancelled(r) if r.get(i).is_some_and(|c| c == "ConditionalCheckFailed"))
+    }
+}
+
+/// A page of a list, as every list route answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Extra conditions on the items of a query, evaluated after the key condition.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The filter expression, with `#name` and `:value` placeholders.
+    pub expression: String,
+    /// Placeholder names.
+    pub names: HashMap<String, String>,
+    /// Placeholder values.
+    pub values: HashMap<String, AttributeValue>,
+}
+
+/// One paginated query.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    /// The index to query, or the table.
+    pub index: Option<Index>,
+    /// The partition key value.
+    pub pk: String,
+    /// Restricts the sort key to this prefix.
+    pub sk_prefix: Option<String>,
+    /// Extra conditions.
+    pub filter: Option<Filter>,
+    /// Ascending sort key order when true.
+    pub forward: bool,
+    /// The list's identity for cursors: which list, filters and caller scope.
+    pub scope: String,
+}
+
+/// Queries at most this many times to fill one filtered page.
+const MAX_ROUNDS: usize = 8;
+
+/// The table, with its client.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// The DynamoDB client, built once per process.
+    pub client: Client,
+    /// The table name.
+    pub table: String,
+}
+
+impl Db {
+    /// A handle on `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// A strongly consistent read of one item.
+    pub async fn get<T: DeserializeOwned>(&self, pk: &str, sk: &str) -> anyhow::Result<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .with_context(|| format!("GetItem {pk}/{sk}"))?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Writes `item` only if no item has its key; `false` when one exists.
+    pub async fn put_new<T: Serialize>(&self, item: &T) -> anyhow::Result<bool> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(item)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(anyhow::Error::new(e).context("PutItem (create)")),
+        }
+    }
+
+    /// Commits `items` atomically.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        let res = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => Err(TransactError::Cancelled(
+                    c.cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().unwrap_or("None").to_owned())
+                        .collect(),
+                )),
+                other => Err(anyhow::Error::new(other).context("TransactWriteItems").into()),
+            },
+            Err(e) => Err(anyhow::Error::new(e).context("TransactWriteItems").into()),
+        }
+    }
+
+    /// One page of `query`: at most `limit` items after `cursor`. Filtered
+    /// queries are repeated (a bounded number of times) to fill the page; the
+    /// next cursor then points at the last item returned.
+    pub async fn query_page<T: DeserializeOwned>(
+        &self,
+        query: &PageQuery,
+        limit: usize,
+        cursor: Option<&str>,
+        codec: &CursorCodec,
+    ) -> ApiResult<Page<T>> {
+        let limit = limit.clamp(1, 100);
+        let mut start = cursor.map(|c| codec.decode(&query.scope, c)).transpose()?;
+        let (pk_attr, sk_attr) = query.index.map_or((PK, SK), |i| (i.pk, i.sk));
+        let mut key_condition = "#qpk = :qpk".to_owned();
+        let mut names = HashMap::from([("#qpk".to_owned(), pk_attr.to_owned())]);
+        let mut values = HashMap::from([(":qpk".to_owned(), s(&query.pk))]);
+        if let Some(prefix) = &query.sk_prefix {
+            key_condition.push_str(" AND begins_with(#qsk, :qsk)");
+            names.insert("#qsk".into(), sk_attr.into());
+            values.insert(":qsk".into(), s(prefix));
+        }
+        if let Some(f) = &query.filter {
+            names.extend(f.names.clone());
+            values.extend(f.values.clone());
+        }
+
+        let mut raw: Vec<Item> = Vec::with_capacity(limit);
+        let mut next: Option<Item> = None;
+        for _ in 0..MAX_ROUNDS {
+            let wanted = limit - raw.len();
+            // One more than needed tells whether anything follows.
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(query.index.map(|i| i.name.to_owned()))
+                .key_condition_expression(&key_condition)
+                .set_filter_expression(query.filter.as_ref().map(|f| f.expression.clone()))
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(query.forward)
+                .limit(i32::try_from(wanted + 1).unwrap_or(101))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .context("Query")?;
+            let mut items = out.items.unwrap_or_default();
+            if items.len() > wanted {
+                items.truncate(wanted);
+                raw.extend(items);
+                next = raw.last().map(|it| key_of(it, query.index));
+                break;
+            }
+            raw.extend(items);
+            match out.last_evaluated_key {
+                None => {
+                    next = None;
+                    break;
+                }
+                // Full, or out of rounds: resume after what DynamoDB evaluated.
+                Some(lek) => {
+                    next = Some(lek.clone());
+                    if raw.len() == limit {
+                        break;
+                    }
+                    start = Some(lek);
+                }
+            }
+        }
+        let next_cursor = next.map(|k| codec.encode(&query.scope, &k)).transpose()?;
+        let items = raw.into_iter().map(from_item).collect::<anyhow::Result<Vec<T>>>()?;
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// The key (table and index) of an item, to resume a query after it.
+fn key_of(item: &Item, index: Option<Index>) -> Item {
+    let mut attrs = vec![PK, SK];
+    if let Some(i) = index {
+        attrs.extend([i.pk, i.sk]);
+    }
+    attrs
+        .into_iter()
+        .filter_map(|a| item.get(a).map(|v| (a.to_owned(), v.clone())))
+        .collect()
+}
+
+/// `?limit=&cursor=` of a list route, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    /// Page size, 1 to 100 (default 25).
+    pub limit: usize,
+    /// The cursor of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// Default page size.
+    pub const DEFAULT_LIMIT: usize = 25;
+    /// Largest page size.
+    pub const MAX_LIMIT: usize = 100;
+
+    /// Parses the raw query values; a bad `limit` is a 400 naming it.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<Self> {
+        let limit = match limit.map(str::trim) {
+            None | Some("") => Self::DEFAULT_LIMIT,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=Self::MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::field(
+                        "limit",
+                        format!("must be a whole number from 1 to {}", Self::MAX_LIMIT),
+                    ));
+                }
+            },
+        };
+        let cursor = cursor.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        Ok(Self { limit, cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_defaults_and_is_capped() {
+        assert_eq!(ListParams::parse(None, None).unwrap().limit, 25);
+        assert_eq!(ListParams::parse(Some("100"), None).unwrap().limit, 100);
+        for bad in ["0", "101", "-1", "ten", "1.5"] {
+            let err = ListParams::parse(Some(bad), None).unwrap_err();
+            assert_eq!(err.problem().errors[0].field, "limit", "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_empty_cursor_is_no_cursor() {
+        assert_eq!(ListParams::parse(None, Some("")).unwrap().cursor, None);
+    }
+
+    #[test]
+    fn the_resume_key_includes_the_index_keys() {
+        let item: Item = HashMap::from([
+            ("pk".into(), s("A")),
+            ("sk".into(), s("B")),
+            ("gsi2pk".into(), s("C")),
+            ("gsi2sk".into(), s("D")),
+            ("name".into(), s("x")),
+        ]);
+        let k = key_of(&item, Some(GSI2));
+        assert_eq!(k.len(), 4);
+        assert!(!k.contains_key("name"));
+        assert_eq!(key_of(&item, None).len(), 2);
+    }
+}

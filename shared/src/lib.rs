@@ -1,0 +1,16 @@
+//! The one library every PRM function uses: configuration, telemetry, errors,
+//! the caller and its policies, DynamoDB helpers, cursors, idempotency and
+//! request parsing. Domain models stay in their function crates.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod cursor;
+pub mod dynamo;
+pub mod error;
+pub mod idempotency;
+pub mod json;
+pub mod telemetry;
+pub mod validate;
+
+pub use error::{ApiError, FieldError};
