@@ -36,6 +36,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body parsed when the handler asks for it, so that authorization
+/// answers (401/403/404) before the body is judged.
+#[derive(Debug)]
+pub struct JsonBody<T>(Result<T, ApiError>);
+
+impl<T> JsonBody<T> {
+    /// The parsed body, or the 4xx naming what is wrong with it.
+    pub fn parse(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(JsonBody(ApiJson::from_request(req, state).await.map(|ApiJson(v)| v)))
+    }
+}
+
 /// Deserializes JSON, naming the field at fault in any error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Every body of this API is an object; say so rather than naming "[0]".

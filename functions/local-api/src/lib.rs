@@ -1,1 +1,84 @@
+//! Dev-only: every function's router behind a local JWT authorizer, plus the
+//! provisioning and seeding of the local emulators. Never deployed.
 
+pub mod authorizer;
+pub mod provision;
+pub mod resources;
+pub mod seed;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::IntoResponse;
+use prm_shared::ApiError;
+use prm_shared::aws::LocalEndpoints;
+use prm_shared::config::CoreConfig;
+use prm_shared::dynamo::Db;
+
+use crate::authorizer::JwtAuthorizer;
+
+/// Where everything of one local platform lives.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// The emulators.
+    pub endpoints: LocalEndpoints,
+    /// The table.
+    pub table_name: String,
+    /// The user pool.
+    pub user_pool_id: String,
+    /// The portal's app client.
+    pub client_id: String,
+    /// The invitation sender.
+    pub sender_email: String,
+    /// The portal link in emails.
+    pub portal_url: String,
+    /// Signs cursors.
+    pub cursor_secret: String,
+}
+
+impl LocalConfig {
+    /// The issuer Cognito (and moto) put in tokens of this pool.
+    pub fn issuer(&self) -> String {
+        format!("https://cognito-idp.{}.amazonaws.com/{}", self.endpoints.region, self.user_pool_id)
+    }
+
+    /// moto serves the pool's keys here (it cannot be derived from the issuer).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/{}/.well-known/jwks.json", self.endpoints.aws.trim_end_matches('/'), self.user_pool_id)
+    }
+}
+
+async fn not_found() -> impl IntoResponse {
+    ApiError::NotFound
+}
+
+/// The merged routers of every function, behind the authorizer.
+pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    let core = CoreConfig { table_name: cfg.table_name.clone(), cursor_secret: cfg.cursor_secret.clone().into_bytes() };
+    let portal_cfg = portal::PortalConfig {
+        core,
+        user_pool_id: cfg.user_pool_id.clone(),
+        sender_email: cfg.sender_email.clone(),
+        portal_url: cfg.portal_url.clone(),
+        program_name: "Demo Partner Program".into(),
+    };
+    let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
+    Ok(Router::new()
+        .merge(portal::router(portal::AppState::new(portal_cfg, db, &sdk)))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
+}
+
+/// The OpenAPI document of every function's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = prm_shared::openapi::base();
+    doc.merge(portal::api().into_openapi());
+    doc
+}
+
+/// The document as committed in `openapi.json`.
+pub fn openapi_json() -> anyhow::Result<String> {
+    Ok(format!("{}\n", openapi().to_pretty_json()?))
+}

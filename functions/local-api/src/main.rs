@@ -1,1 +1,180 @@
-fn main() {}
+//! `local-api dev`: provision the local emulators, seed the demo program and
+//! serve every function's routes on 127.0.0.1. `local-api openapi` prints the
+//! OpenAPI document; `local-api token EMAIL` prints an ID token for a demo user.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use local_api::{LocalConfig, provision, resources::resources, seed};
+use prm_shared::aws::LocalEndpoints;
+use prm_shared::dynamo::Db;
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::json;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+fn endpoints() -> LocalEndpoints {
+    LocalEndpoints {
+        dynamodb: env_or("PRM_DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+        aws: env_or("PRM_AWS_ENDPOINT", "http://127.0.0.1:5055"),
+        region: env_or("AWS_REGION", "us-east-1"),
+    }
+}
+
+fn dev_json_path() -> PathBuf {
+    PathBuf::from(env_or("PRM_DEV_JSON", ".local/dev.json"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("dev") => dev().await,
+        Some("openapi") => {
+            print!("{}", local_api::openapi_json()?);
+            Ok(())
+        }
+        Some("token") => {
+            let email = args.get(1).context("usage: local-api token EMAIL [PASSWORD]")?;
+            token(email, args.get(2).map(String::as_str)).await
+        }
+        _ => {
+            eprintln!("usage: local-api dev | openapi | token EMAIL [PASSWORD]");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn dev() -> anyhow::Result<()> {
+    if std::env::var("LOG_FORMAT").is_err() {
+        // SAFETY: set before any other thread reads the environment.
+        unsafe { std::env::set_var("LOG_FORMAT", "text") };
+    }
+    prm_shared::telemetry::init();
+    let res = resources()?;
+    let endpoints = endpoints();
+    let port: u16 = env_or("PRM_API_PORT", "3000").parse().context("PRM_API_PORT")?;
+    let sdk = endpoints.sdk_config().await;
+    let ddb = endpoints.dynamodb_client(&sdk);
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let eb = aws_sdk_eventbridge::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+
+    let table = "prm-dev";
+    let bucket = "prm-dev-assets";
+    let bus = "prm-dev";
+    // A fresh table every run: `make dev` restarts the in-memory emulators anyway.
+    if ddb.describe_table().table_name(table).send().await.is_ok() {
+        ddb.delete_table().table_name(table).send().await.context("DeleteTable")?;
+    }
+    provision::create_table(&ddb, &res, table).await?;
+    provision::create_bucket(&s3, &res, bucket).await?;
+    let pool = provision::create_user_pool(&idp, &res, "prm-dev").await?;
+    provision::create_sender(&ses, &res.email.sender).await?;
+    let queues = provision::create_bus(&eb, &sqs, &res, bus).await?;
+    let db = Db::new(ddb.clone(), table);
+    let seeded = seed::seed(&db, &idp, &pool.pool_id).await?;
+
+    let api_url = format!("http://127.0.0.1:{port}");
+    let cfg = LocalConfig {
+        endpoints: endpoints.clone(),
+        table_name: table.into(),
+        user_pool_id: pool.pool_id.clone(),
+        client_id: pool.client_id.clone(),
+        sender_email: res.email.sender.clone(),
+        portal_url: api_url.clone(),
+        cursor_secret: Alphanumeric.sample_string(&mut rand::rng(), 48),
+    };
+    let app = local_api::app(&cfg).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port} (is another `make dev` running?)"))?;
+
+    let users: Vec<_> = seeded
+        .users
+        .iter()
+        .map(|u| json!({"email": u.email, "password": u.password, "role": u.role, "partner_id": u.partner_id, "name": u.name}))
+        .collect();
+    let dev = json!({
+        "api_url": api_url,
+        "region": endpoints.region,
+        "endpoints": {"dynamodb": endpoints.dynamodb, "aws": endpoints.aws},
+        "user_pool_id": pool.pool_id,
+        "client_id": pool.client_id,
+        "issuer": cfg.issuer(),
+        "jwks_url": cfg.jwks_url(),
+        "table_name": table,
+        "bucket_name": bucket,
+        "event_bus_name": bus,
+        "event_queues": queues,
+        "sender_email": res.email.sender,
+        "users": users,
+        "partners": seeded.partners,
+    });
+    let path = dev_json_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&dev)?)?;
+    std::fs::rename(&tmp, &path)?;
+
+    println!("\nPRM API serving on {api_url}  (state in {})", path.display());
+    println!("Demo users (password {}):", seed::DEMO_PASSWORD);
+    for u in &seeded.users {
+        println!("  {:<32} {:<16} {}", u.email, u.role, u.partner_id.as_deref().unwrap_or("-"));
+    }
+    println!("Get a token:  make token USER=admin@northwind.example.com");
+    println!("Then:         curl -H \"Authorization: Bearer $TOKEN\" {api_url}/v1/me\nCtrl-C stops everything.\n");
+
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    std::fs::remove_file(&path).ok();
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.ok();
+}
+
+async fn token(email: &str, password: Option<&str>) -> anyhow::Result<()> {
+    let path = dev_json_path();
+    let dev: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {} (is `make dev` running?)", path.display()))?,
+    )?;
+    let password = match password {
+        Some(p) => p.to_owned(),
+        None => dev["users"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["email"] == email))
+            .and_then(|u| u["password"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("{email} is not a demo user; pass its password too"))?,
+    };
+    let endpoints = LocalEndpoints {
+        dynamodb: dev["endpoints"]["dynamodb"].as_str().unwrap_or_default().to_owned(),
+        aws: dev["endpoints"]["aws"].as_str().unwrap_or_default().to_owned(),
+        region: dev["region"].as_str().unwrap_or("us-east-1").to_owned(),
+    };
+    let sdk = endpoints.sdk_config().await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let client_id = dev["client_id"].as_str().context("client_id missing in dev.json")?;
+    println!("{}", provision::sign_in(&idp, client_id, email, &password).await?);
+    Ok(())
+}
