@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequestContext,
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequestContext,
 };
 use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
@@ -33,8 +32,7 @@ pub enum Role {
 
 impl Role {
     /// All roles, vendor roles first.
-    pub const ALL: [Role; 4] =
-        [Role::VendorAdmin, Role::ChannelManager, Role::PartnerAdmin, Role::PartnerUser];
+    pub const ALL: [Role; 4] = [Role::VendorAdmin, Role::ChannelManager, Role::PartnerAdmin, Role::PartnerUser];
 
     /// The Cognito group name.
     pub fn as_str(self) -> &'static str {
@@ -89,11 +87,7 @@ pub struct Caller {
 impl Caller {
     /// Builds the caller from authorizer claims; without `sub` there is no caller.
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
-        let sub = claims
-            .get("sub")
-            .filter(|s| !s.trim().is_empty())
-            .ok_or(ApiError::Unauthorized)?
-            .clone();
+        let sub = claims.get("sub").filter(|s| !s.trim().is_empty()).ok_or(ApiError::Unauthorized)?.clone();
         let mut roles: Vec<Role> = claims
             .get("cognito:groups")
             .map(|g| parse_groups(g))
@@ -167,8 +161,7 @@ impl Caller {
 
     /// Whether the caller is an admin of `partner_id` (vendor admins administer every partner).
     pub fn administers_partner(&self, partner_id: &str) -> bool {
-        self.has(Role::VendorAdmin)
-            || (self.has(Role::PartnerAdmin) && self.own_partner() == Some(partner_id))
+        self.has(Role::VendorAdmin) || (self.has(Role::PartnerAdmin) && self.own_partner() == Some(partner_id))
     }
 }
 
@@ -202,10 +195,8 @@ pub fn flatten_claims(claims: &serde_json::Map<String, serde_json::Value>) -> Ha
             let s = match v {
                 Value::String(s) => s.clone(),
                 Value::Array(items) => {
-                    let parts: Vec<String> = items
-                        .iter()
-                        .map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string()))
-                        .collect();
+                    let parts: Vec<String> =
+                        items.iter().map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string())).collect();
                     format!("[{}]", parts.join(" "))
                 }
                 Value::Null => String::new(),

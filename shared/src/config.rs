@@ -53,10 +53,9 @@ where
 {
     match src.get(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name: name.to_owned(),
-            reason: e.to_string(),
-        }),
+        Some(v) => {
+            v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name: name.to_owned(), reason: e.to_string() })
+        }
     }
 }
 
@@ -99,8 +98,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn src(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         move |k: &str| map.get(k).cloned()
     }
 
@@ -119,8 +117,7 @@ mod tests {
 
     #[test]
     fn a_short_cursor_secret_is_refused() {
-        let err = CoreConfig::from_source(&src(&[("TABLE_NAME", "t"), ("CURSOR_SECRET", "short")]))
-            .unwrap_err();
+        let err = CoreConfig::from_source(&src(&[("TABLE_NAME", "t"), ("CURSOR_SECRET", "short")])).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { ref name, .. } if name == "CURSOR_SECRET"));
     }
 

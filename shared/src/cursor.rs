@@ -48,25 +48,24 @@ impl CursorCodec {
         Self { key: secret.to_vec() }
     }
 
-    fn mac(&self, data: &[u8]) -> HmacSha256 {
-        // HMAC takes keys of any length.
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+    fn mac(&self, data: &[u8]) -> Result<HmacSha256, ApiError> {
+        // HMAC accepts keys of any length, so this never fails in practice.
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("cursor key: {e}")))?;
         mac.update(data);
-        mac
+        Ok(mac)
     }
 
     /// Encodes the key to resume after, for the list named by `scope`.
     pub fn encode(&self, scope: &str, key: &HashMap<String, AttributeValue>) -> Result<String, ApiError> {
         let mut k = BTreeMap::new();
         for (name, value) in key {
-            let s = value
-                .as_s()
-                .map_err(|_| anyhow::anyhow!("key attribute {name} is not a string"))?;
+            let s = value.as_s().map_err(|_| anyhow::anyhow!("key attribute {name} is not a string"))?;
             k.insert(name.clone(), s.clone());
         }
         let payload = serde_json::to_vec(&Payload { s: scope.to_owned(), k })
             .map_err(|e| anyhow::anyhow!("cursor encoding: {e}"))?;
-        let tag = self.mac(&payload).finalize().into_bytes();
+        let tag = self.mac(&payload)?.finalize().into_bytes();
         Ok(format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag)))
     }
 
@@ -78,7 +77,7 @@ impl CursorCodec {
         let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let payload = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-        self.mac(&payload).verify_slice(&tag).map_err(|_| invalid())?;
+        self.mac(&payload)?.verify_slice(&tag).map_err(|_| invalid())?;
         let payload: Payload = serde_json::from_slice(&payload).map_err(|_| invalid())?;
         if payload.s != scope {
             return Err(invalid());

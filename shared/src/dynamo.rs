@@ -174,9 +174,7 @@ impl Db {
             .await;
         match res {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
                 Ok(false)
             }
             Err(e) => Err(anyhow::Error::new(e).context("PutItem (create)")),
@@ -190,10 +188,7 @@ impl Db {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 TransactWriteItemsError::TransactionCanceledException(c) => Err(TransactError::Cancelled(
-                    c.cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().unwrap_or("None").to_owned())
-                        .collect(),
+                    c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect(),
                 )),
                 other => Err(anyhow::Error::new(other).context("TransactWriteItems").into()),
             },
@@ -282,10 +277,7 @@ fn key_of(item: &Item, index: Option<Index>) -> Item {
     if let Some(i) = index {
         attrs.extend([i.pk, i.sk]);
     }
-    attrs
-        .into_iter()
-        .filter_map(|a| item.get(a).map(|v| (a.to_owned(), v.clone())))
-        .collect()
+    attrs.into_iter().filter_map(|a| item.get(a).map(|v| (a.to_owned(), v.clone()))).collect()
 }
 
 /// `?limit=&cursor=` of a list route, validated.

@@ -116,7 +116,8 @@ async fn handle(db: &Db, req: Request, next: Next) -> Result<Response, Response>
             return Err(ApiError::Unexpected(anyhow::anyhow!("response body unreadable")).into_response());
         }
     };
-    let header_str = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header_str =
+        |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let done = Record {
         pk: pk.clone(),
         sk,
@@ -190,9 +191,15 @@ async fn claim(db: &Db, pk: &str, sk: &str, fingerprint: &str) -> Result<(), Res
         Ok(_) => return Ok(()),
         Err(SdkError::ServiceError(e)) => match e.into_err() {
             PutItemError::ConditionalCheckFailedException(c) => c.item,
-            other => return Err(ApiError::Unexpected(anyhow::Error::new(other).context("claiming idempotency key")).into_response()),
+            other => {
+                return Err(
+                    ApiError::Unexpected(anyhow::Error::new(other).context("claiming idempotency key")).into_response()
+                );
+            }
         },
-        Err(e) => return Err(ApiError::Unexpected(anyhow::Error::new(e).context("claiming idempotency key")).into_response()),
+        Err(e) => {
+            return Err(ApiError::Unexpected(anyhow::Error::new(e).context("claiming idempotency key")).into_response());
+        }
     };
     let old: Record = match old.map(from_item).transpose() {
         Ok(Some(r)) => r,
@@ -200,10 +207,8 @@ async fn claim(db: &Db, pk: &str, sk: &str, fingerprint: &str) -> Result<(), Res
         Err(e) => return Err(ApiError::Unexpected(e).into_response()),
     };
     if old.fingerprint != fingerprint {
-        return Err(ApiError::Unprocessable(
-            "this Idempotency-Key was already used with a different request".into(),
-        )
-        .into_response());
+        return Err(ApiError::Unprocessable("this Idempotency-Key was already used with a different request".into())
+            .into_response());
     }
     if old.state != DONE {
         return Err(ApiError::Conflict(

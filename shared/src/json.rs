@@ -73,8 +73,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         field_error(&path, &inner)
     })?;
-    de.end()
-        .map_err(|_| ApiError::field("body", "unexpected content after the JSON value"))?;
+    de.end().map_err(|_| ApiError::field("body", "unexpected content after the JSON value"))?;
     Ok(value)
 }
 
@@ -93,11 +92,8 @@ fn field_error(path: &str, err: &serde_json::Error) -> ApiError {
     let (field, text) = match named {
         Some(name) if message.starts_with("missing") => (join(base, name), "is required".to_owned()),
         Some(name) => {
-            let field = if base == name || base.ends_with(&format!(".{name}")) {
-                base.to_owned()
-            } else {
-                join(base, name)
-            };
+            let field =
+                if base == name || base.ends_with(&format!(".{name}")) { base.to_owned() } else { join(base, name) };
             (field, "is not a known field".to_owned())
         }
         None => (if base.is_empty() { "body".to_owned() } else { base.to_owned() }, message),

@@ -14,11 +14,6 @@ pub fn init() {
     let _ = if text {
         builder.with_ansi(false).try_init()
     } else {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_ansi(false)
-            .try_init()
+        builder.json().flatten_event(true).with_current_span(false).with_ansi(false).try_init()
     };
 }

@@ -1,1 +1,254 @@
+//! Helpers of the end-to-end tests: each test gets its own table, user pool and
+//! API server (on a free port) in front of the shared local emulators.
 
+use std::collections::HashMap;
+
+use anyhow::Context;
+use aws_sdk_cognitoidentityprovider::types::ChallengeNameType;
+use local_api::LocalConfig;
+use local_api::provision::{self, UserPool};
+use local_api::resources::{Resources, resources};
+use prm_shared::auth::Role;
+use prm_shared::aws::LocalEndpoints;
+use prm_shared::dynamo::Db;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// The password of test users.
+pub const PASSWORD: &str = "Test-Passw0rd!";
+
+/// The emulators `make test` started.
+pub fn endpoints() -> LocalEndpoints {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the end-to-end tests with `make test`, which starts the emulators")
+        })
+    };
+    LocalEndpoints {
+        dynamodb: var("PRM_TEST_DYNAMODB_ENDPOINT"),
+        aws: var("PRM_TEST_AWS_ENDPOINT"),
+        region: "us-east-1".into(),
+    }
+}
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// Email.
+    pub email: String,
+    /// Cognito sub.
+    pub sub: String,
+    /// Role.
+    pub role: Role,
+    /// Partner of partner staff.
+    pub partner_id: Option<String>,
+    /// ID token.
+    pub token: String,
+}
+
+/// One isolated platform: its own table, pool and server.
+pub struct TestApp {
+    /// Base URL of the API.
+    pub url: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// Cognito client.
+    pub idp: aws_sdk_cognitoidentityprovider::Client,
+    /// The pool.
+    pub pool: UserPool,
+    /// The table.
+    pub db: Db,
+    /// The emulators.
+    pub endpoints: LocalEndpoints,
+    /// The resource definition.
+    pub res: Resources,
+}
+
+impl TestApp {
+    /// Provisions a fresh table and pool and serves the API on a free port.
+    pub async fn spawn() -> TestApp {
+        Self::try_spawn().await.expect("spawning the test platform")
+    }
+
+    async fn try_spawn() -> anyhow::Result<TestApp> {
+        let endpoints = endpoints();
+        let res = resources()?;
+        let sdk = endpoints.sdk_config().await;
+        let ddb = endpoints.dynamodb_client(&sdk);
+        let name = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
+        provision::create_table(&ddb, &res, &name).await?;
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let pool = provision::create_user_pool(&idp, &res, &name).await?;
+        provision::create_sender(&aws_sdk_sesv2::Client::new(&sdk), &res.email.sender).await?;
+        let cfg = LocalConfig {
+            endpoints: endpoints.clone(),
+            table_name: name.clone(),
+            user_pool_id: pool.pool_id.clone(),
+            client_id: pool.client_id.clone(),
+            sender_email: res.email.sender.clone(),
+            portal_url: "http://127.0.0.1:3000".into(),
+            cursor_secret: format!("test-secret-{}-0123456789abcdef", name),
+        };
+        let app = local_api::app(&cfg).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(TestApp { url, http: reqwest::Client::new(), idp, pool, db: Db::new(ddb, name), endpoints, res })
+    }
+
+    /// A user of `role` (partner staff need `partner_id`), signed in.
+    pub async fn user(&self, role: Role, partner_id: Option<&str>) -> TestUser {
+        let email = format!("{}-{}@test.example.com", role.as_str(), ulid::Ulid::new().to_string().to_lowercase());
+        let sub = provision::create_user(
+            &self.idp,
+            &self.pool.pool_id,
+            &email,
+            "Test User",
+            PASSWORD,
+            role.as_str(),
+            partner_id,
+        )
+        .await
+        .expect("creating test user");
+        let token = self.sign_in(&email, PASSWORD).await.expect("signing in");
+        TestUser { email, sub, role, partner_id: partner_id.map(str::to_owned), token }
+    }
+
+    /// The ID token of a user with a permanent password.
+    pub async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        provision::sign_in(&self.idp, &self.pool.client_id, email, password).await
+    }
+
+    /// Signs in with a temporary password, sets `new_password`, returns the ID token.
+    pub async fn first_sign_in(&self, email: &str, temporary: &str, new_password: &str) -> anyhow::Result<String> {
+        let out = self
+            .idp
+            .initiate_auth()
+            .client_id(&self.pool.client_id)
+            .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", email)
+            .auth_parameters("PASSWORD", temporary)
+            .send()
+            .await
+            .context("InitiateAuth with the temporary password")?;
+        anyhow::ensure!(
+            out.challenge_name() == Some(&ChallengeNameType::NewPasswordRequired),
+            "expected NEW_PASSWORD_REQUIRED, got {:?}",
+            out.challenge_name()
+        );
+        let done = self
+            .idp
+            .respond_to_auth_challenge()
+            .client_id(&self.pool.client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .set_session(out.session().map(str::to_owned))
+            .challenge_responses("USERNAME", email)
+            .challenge_responses("NEW_PASSWORD", new_password)
+            .send()
+            .await
+            .context("RespondToAuthChallenge")?;
+        done.authentication_result().and_then(|r| r.id_token()).map(str::to_owned).context("no ID token")
+    }
+
+    /// A request with the user's token.
+    pub fn req(&self, method: Method, path: &str, user: Option<&TestUser>) -> RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.url));
+        match user {
+            Some(u) => r.bearer_auth(&u.token),
+            None => r,
+        }
+    }
+
+    /// GET as `user`.
+    pub async fn get(&self, path: &str, user: &TestUser) -> Response {
+        self.req(Method::GET, path, Some(user)).send().await.expect("GET")
+    }
+
+    /// POST JSON as `user`.
+    pub async fn post(&self, path: &str, user: &TestUser, body: &Value) -> Response {
+        self.req(Method::POST, path, Some(user)).json(body).send().await.expect("POST")
+    }
+
+    /// PATCH JSON as `user`.
+    pub async fn patch(&self, path: &str, user: &TestUser, body: &Value) -> Response {
+        self.req(Method::PATCH, path, Some(user)).json(body).send().await.expect("PATCH")
+    }
+
+    /// Creates a partner through the API as `admin`; its JSON.
+    pub async fn create_partner(&self, admin: &TestUser, name: &str, tier: &str, region: &str) -> Value {
+        let res = self.post("/v1/partners", admin, &partner_body(name, tier, region)).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "creating partner {name}");
+        res.json().await.expect("partner JSON")
+    }
+
+    /// Mail moto's SES has accepted for `to`, oldest first: (subject, body).
+    pub async fn mail_to(&self, to: &str) -> Vec<(String, String)> {
+        let data: Value = self
+            .http
+            .get(format!("{}/moto-api/data.json", self.endpoints.aws))
+            .send()
+            .await
+            .expect("moto data")
+            .json()
+            .await
+            .expect("moto data JSON");
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
+            .map(|m| (m["subject"].as_str().unwrap_or("").to_owned(), m["body"].as_str().unwrap_or("").to_owned()))
+            .collect()
+    }
+}
+
+/// A valid partner creation body.
+pub fn partner_body(name: &str, tier: &str, region: &str) -> Value {
+    json!({
+        "name": name,
+        "type": "reseller",
+        "tier": tier,
+        "region": region,
+        "country": "US",
+        "specialties": ["cloud"],
+        "contact_email": "channel@partner.example.com"
+    })
+}
+
+/// Reads a response as JSON, asserting its status.
+pub async fn expect_json(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if got.is_client_error() || got.is_server_error() {
+        assert_eq!(ct, "application/problem+json", "errors are problem+json");
+    }
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// The `field`s a problem document names.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|x| x["field"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Query parameters as a map (for building list URLs).
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+    let mut parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+    parts.sort();
+    parts.join("&")
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -82,3 +82,34 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn openapi_json() -> anyhow::Result<String> {
     Ok(format!("{}\n", openapi().to_pretty_json()?))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_openapi_document_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(committed == super::openapi_json().unwrap(), "openapi.json is stale: run `make openapi` and commit it");
+    }
+
+    #[test]
+    fn every_route_is_described_with_its_roles_and_errors() {
+        let doc = super::openapi();
+        let paths: Vec<&String> = doc.paths.paths.keys().collect();
+        for p in
+            ["/v1/health", "/v1/openapi.json", "/v1/me", "/v1/partners", "/v1/partners/{id}", "/v1/partners/{id}/users"]
+        {
+            assert!(paths.iter().any(|x| *x == p), "{p} is not in the document");
+        }
+        let json = serde_json::to_value(&doc).unwrap();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let public = crate::authorizer::is_public(path);
+                assert_eq!(op.get("security").is_none(), public, "{method} {path}: security must match the authorizer");
+                if !public {
+                    assert!(op["responses"].get("401").is_some(), "{method} {path} documents 401");
+                }
+            }
+        }
+    }
+}

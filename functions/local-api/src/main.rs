@@ -156,7 +156,8 @@ async fn shutdown() {
 async fn token(email: &str, password: Option<&str>) -> anyhow::Result<()> {
     let path = dev_json_path();
     let dev: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("reading {} (is `make dev` running?)", path.display()))?,
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (is `make dev` running?)", path.display()))?,
     )?;
     let password = match password {
         Some(p) => p.to_owned(),

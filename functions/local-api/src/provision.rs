@@ -28,9 +28,8 @@ pub async fn create_table(client: &ddb::Client, res: &Resources, name: &str) -> 
         ScalarAttributeType, TimeToLiveSpecification,
     };
     let t = &res.table;
-    let attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build()
-    };
+    let attr =
+        |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build();
     let key = |n: &str, k: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(k).build();
     let mut req = client
         .create_table()
@@ -74,23 +73,20 @@ pub async fn create_table(client: &ddb::Client, res: &Resources, name: &str) -> 
 pub async fn create_user_pool(client: &idp::Client, res: &Resources, name: &str) -> anyhow::Result<UserPool> {
     let p = &res.user_pool;
     let pp = &p.password_policy;
-    let mut req = client
-        .create_user_pool()
-        .pool_name(name)
-        .policies(
-            UserPoolPolicyType::builder()
-                .password_policy(
-                    PasswordPolicyType::builder()
-                        .minimum_length(pp.minimum_length)
-                        .require_uppercase(pp.require_uppercase)
-                        .require_lowercase(pp.require_lowercase)
-                        .require_numbers(pp.require_numbers)
-                        .require_symbols(pp.require_symbols)
-                        .temporary_password_validity_days(pp.temporary_password_validity_days)
-                        .build(),
-                )
-                .build(),
-        );
+    let mut req = client.create_user_pool().pool_name(name).policies(
+        UserPoolPolicyType::builder()
+            .password_policy(
+                PasswordPolicyType::builder()
+                    .minimum_length(pp.minimum_length)
+                    .require_uppercase(pp.require_uppercase)
+                    .require_lowercase(pp.require_lowercase)
+                    .require_numbers(pp.require_numbers)
+                    .require_symbols(pp.require_symbols)
+                    .temporary_password_validity_days(pp.temporary_password_validity_days)
+                    .build(),
+            )
+            .build(),
+    );
     for a in &p.username_attributes {
         req = req.username_attributes(UsernameAttributeType::from(a.as_str()));
     }
@@ -126,7 +122,8 @@ pub async fn create_user_pool(client: &idp::Client, res: &Resources, name: &str)
             .with_context(|| format!("CreateGroup {}", g.name))?;
     }
     let c = &p.client;
-    let flows = c.explicit_auth_flows.iter().chain(&c.local_extra_auth_flows).map(|f| ExplicitAuthFlowsType::from(f.as_str()));
+    let flows =
+        c.explicit_auth_flows.iter().chain(&c.local_extra_auth_flows).map(|f| ExplicitAuthFlowsType::from(f.as_str()));
     let out = client
         .create_user_pool_client()
         .user_pool_id(&pool_id)
@@ -154,11 +151,10 @@ pub async fn create_sender(ses: &aws_sdk_sesv2::Client, sender: &str) -> anyhow:
 /// Creates the asset bucket with CORS for presigned browser uploads.
 pub async fn create_bucket(s3: &aws_sdk_s3::Client, res: &Resources, name: &str) -> anyhow::Result<()> {
     use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
-    if let Err(e) = s3.create_bucket().bucket(name).send().await {
-        let owned = e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you());
-        if !owned {
-            return Err(anyhow::Error::new(e).context(format!("CreateBucket {name}")));
-        }
+    if let Err(e) = s3.create_bucket().bucket(name).send().await
+        && !e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you())
+    {
+        return Err(anyhow::Error::new(e).context(format!("CreateBucket {name}")));
     }
     let c = &res.bucket.cors;
     let rule = CorsRule::builder()
@@ -187,14 +183,15 @@ pub async fn create_bus(
 ) -> anyhow::Result<Vec<String>> {
     use aws_sdk_eventbridge::types::Target;
     use aws_sdk_sqs::types::QueueAttributeName;
-    if let Err(e) = eb.create_event_bus().name(bus).send().await {
-        if !e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) {
-            return Err(anyhow::Error::new(e).context("CreateEventBus"));
-        }
+    if let Err(e) = eb.create_event_bus().name(bus).send().await
+        && !e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception())
+    {
+        return Err(anyhow::Error::new(e).context("CreateEventBus"));
     }
     let mut urls = Vec::new();
     for rule in &res.rules {
-        let queue = sqs.create_queue().queue_name(format!("{bus}-{}", rule.target)).send().await.context("CreateQueue")?;
+        let queue =
+            sqs.create_queue().queue_name(format!("{bus}-{}", rule.target)).send().await.context("CreateQueue")?;
         let url = queue.queue_url().context("no queue url")?.to_owned();
         let attrs = sqs
             .get_queue_attributes()
@@ -203,11 +200,8 @@ pub async fn create_bus(
             .send()
             .await
             .context("GetQueueAttributes")?;
-        let arn = attrs
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-            .context("no queue arn")?
-            .clone();
+        let arn =
+            attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).context("no queue arn")?.clone();
         eb.put_rule()
             .name(&rule.name)
             .event_bus_name(bus)

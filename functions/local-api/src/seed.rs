@@ -126,7 +126,8 @@ pub async fn seed(db: &Db, idp: &idp::Client, pool_id: &str) -> anyhow::Result<S
             let email = format!("{local}@{}", p.domain);
             let address = EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
             let display = format!("{name} ({})", p.name);
-            let sub = create_user(idp, pool_id, &email, &display, DEMO_PASSWORD, role.as_str(), Some(&partner.id)).await?;
+            let sub =
+                create_user(idp, pool_id, &email, &display, DEMO_PASSWORD, role.as_str(), Some(&partner.id)).await?;
             portal::store::claim_email(db, &address, &partner.id).await?;
             portal::store::put_user(
                 db,

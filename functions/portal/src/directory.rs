@@ -68,7 +68,12 @@ impl Directory {
     /// Creates the user with its partner and a temporary password, without
     /// Cognito's own message (the invitation is sent by [`Directory::send_invitation`]).
     /// Returns the user's `sub`.
-    pub async fn create_user(&self, inv: &Invitation, partner_id: &str, password: &str) -> Result<String, CreateUserError> {
+    pub async fn create_user(
+        &self,
+        inv: &Invitation,
+        partner_id: &str,
+        password: &str,
+    ) -> Result<String, CreateUserError> {
         let res = self
             .idp
             .admin_create_user()

@@ -232,24 +232,28 @@ impl CreatePartnerRequest {
         let specialties = c.check("specialties", specialties(&self.specialties));
         let contact_email = c.check("contact_email", EmailAddress::parse(&self.contact_email));
         match (name, partner_type, tier, region, country, specialties, contact_email) {
-            (Some(name), Some(partner_type), Some(tier), Some(region), Some(country), Some(specialties), Some(contact_email))
-                if c.is_ok() =>
-            {
-                Ok(Partner {
-                    id,
-                    name,
-                    partner_type,
-                    tier,
-                    region,
-                    country,
-                    specialties,
-                    contact_email,
-                    status: PartnerStatus::Onboarding,
-                    created_at: at,
-                    updated_at: at,
-                    version: 1,
-                })
-            }
+            (
+                Some(name),
+                Some(partner_type),
+                Some(tier),
+                Some(region),
+                Some(country),
+                Some(specialties),
+                Some(contact_email),
+            ) if c.is_ok() => Ok(Partner {
+                id,
+                name,
+                partner_type,
+                tier,
+                region,
+                country,
+                specialties,
+                contact_email,
+                status: PartnerStatus::Onboarding,
+                created_at: at,
+                updated_at: at,
+                version: 1,
+            }),
             _ => Err(c.finish().err().unwrap_or_else(|| ApiError::field("body", "invalid partner"))),
         }
     }
@@ -443,7 +447,8 @@ mod tests {
 
     #[test]
     fn a_partner_admin_cannot_change_tier_or_status() {
-        let r = UpdatePartnerRequest { tier: Some("platinum".into()), status: Some("active".into()), ..Default::default() };
+        let r =
+            UpdatePartnerRequest { tier: Some("platinum".into()), status: Some("active".into()), ..Default::default() };
         assert_eq!(fields(r.into_changes(false).unwrap_err()), vec!["tier", "status"]);
         let r = UpdatePartnerRequest { tier: Some("platinum".into()), ..Default::default() };
         assert_eq!(r.into_changes(true).unwrap().tier, Some(Tier::Platinum));

@@ -89,7 +89,5 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The function's HTTP handler.
 pub fn router(state: AppState) -> Router {
     let (router, _) = api().split_for_parts();
-    router
-        .layer(axum::middleware::from_fn_with_state(state.db.clone(), idempotency::layer))
-        .with_state(state)
+    router.layer(axum::middleware::from_fn_with_state(state.db.clone(), idempotency::layer)).with_state(state)
 }

@@ -149,7 +149,11 @@ pub async fn list_partners(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_partner(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Partner>> {
+pub async fn get_partner(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Partner>> {
     caller.require_partner_access(&id)?;
     store::get_partner(&st.db, &id).await?.map(Json).ok_or(ApiError::NotFound)
 }
@@ -262,11 +266,14 @@ pub async fn invite_user(
 
 /// Rolls back a failed invitation: the Cognito user (if created), the user
 /// record (if written) and the email claim.
-async fn undo(st: &AppState, email: &prm_shared::validate::EmailAddress, cognito_user: bool, record: Option<(&str, &str)>) {
-    if cognito_user {
-        if let Err(e) = st.directory.delete_user(email.as_str()).await {
-            tracing::error!(error = format!("{e:#}"), "could not delete Cognito user of a failed invitation");
-        }
+async fn undo(
+    st: &AppState,
+    email: &prm_shared::validate::EmailAddress,
+    cognito_user: bool,
+    record: Option<(&str, &str)>,
+) {
+    if cognito_user && let Err(e) = st.directory.delete_user(email.as_str()).await {
+        tracing::error!(error = format!("{e:#}"), "could not delete Cognito user of a failed invitation");
     }
     let res = match record {
         Some((partner_id, sk)) => store::delete_user(&st.db, partner_id, sk, email).await,
@@ -337,5 +344,11 @@ pub async fn me(State(st): State<AppState>, caller: Caller, _headers: HeaderMap)
         Some(id) => store::get_partner(&st.db, id).await?,
         None => None,
     };
-    Ok(Json(Me { sub: caller.sub.clone(), email: caller.email.clone(), roles: caller.roles.clone(), partner_id, partner }))
+    Ok(Json(Me {
+        sub: caller.sub.clone(),
+        email: caller.email.clone(),
+        roles: caller.roles.clone(),
+        partner_id,
+        partner,
+    }))
 }

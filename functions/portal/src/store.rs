@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use prm_shared::cursor::CursorCodec;
-use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Page, PageQuery, PK, key, n, s, to_item};
+use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, PK, Page, PageQuery, key, n, s, to_item};
 use prm_shared::error::ApiResult;
 use prm_shared::validate::EmailAddress;
 use serde::{Deserialize, Serialize};
@@ -60,11 +60,7 @@ impl PartnerItem {
 
 /// Stores a new partner.
 pub async fn create_partner(db: &Db, p: &Partner) -> anyhow::Result<()> {
-    if db.put_new(&PartnerItem::new(p)).await? {
-        Ok(())
-    } else {
-        anyhow::bail!("partner id {} already taken", p.id)
-    }
+    if db.put_new(&PartnerItem::new(p)).await? { Ok(()) } else { anyhow::bail!("partner id {} already taken", p.id) }
 }
 
 /// Reads a partner.
@@ -210,7 +206,12 @@ pub async fn release_email(db: &Db, email: &EmailAddress) -> anyhow::Result<()> 
 /// Stores an invited user (its email already claimed); returns its sort key.
 pub async fn put_user(db: &Db, user: &PartnerUser) -> anyhow::Result<String> {
     let sk = format!("USER#{}", ulid::Ulid::new());
-    let item = UserItem { pk: partner_pk(&user.partner_id), sk: sk.clone(), entity: "partner-user".into(), user: user.clone() };
+    let item = UserItem {
+        pk: partner_pk(&user.partner_id),
+        sk: sk.clone(),
+        entity: "partner-user".into(),
+        user: user.clone(),
+    };
     if !db.put_new(&item).await? {
         anyhow::bail!("user key {sk} already taken");
     }
@@ -220,7 +221,11 @@ pub async fn put_user(db: &Db, user: &PartnerUser) -> anyhow::Result<String> {
 /// Removes a user record and its email claim together.
 pub async fn delete_user(db: &Db, partner_id: &str, user_sk: &str, email: &EmailAddress) -> anyhow::Result<()> {
     let del = |k: HashMap<_, _>| {
-        Delete::builder().table_name(&db.table).set_key(Some(k)).build().map(|d| TransactWriteItem::builder().delete(d).build())
+        Delete::builder()
+            .table_name(&db.table)
+            .set_key(Some(k))
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build())
     };
     let items = vec![
         del(key(partner_pk(partner_id), user_sk)).context("building Delete")?,

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make test: formatting, lints, unit tests and the end-to-end tests against
+# emulators that this script starts (on their own ports) and stops.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+DDB_PORT=${TEST_DDB_PORT:-8010}
+MOTO_PORT=${TEST_MOTO_PORT:-5065}
+
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== build"
+cargo test --workspace --locked --no-run
+
+peak() { # VmHWM of an emulator, from its pid file
+  local f=".local/run/test/$1.pid"
+  [ -f "$f" ] && awk '/VmHWM/ {printf "%d MiB", $2/1024}' "/proc/$(cat "$f")/status" 2>/dev/null || echo "?"
+}
+cleanup() {
+  echo "== emulator peak memory: dynamodb $(peak dynamodb), moto $(peak moto)"
+  scripts/emulators.sh stop test
+}
+trap cleanup EXIT
+echo "== emulators"
+scripts/emulators.sh start test "$DDB_PORT" "$MOTO_PORT"
+echo "== tests"
+PRM_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT" PRM_TEST_AWS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" \
+  cargo test --workspace --locked

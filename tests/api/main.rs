@@ -1,0 +1,8 @@
+//! End-to-end tests: real tokens from the emulated Cognito, the real table in
+//! DynamoDB Local, every request through the local authorizer and routers.
+
+mod auth;
+mod bodies;
+mod idempotency;
+mod partners;
+mod users;
