@@ -76,6 +76,13 @@ pub fn text_list(values: &[String], max_items: usize, max_len: usize) -> Result<
     Ok(out)
 }
 
+/// A path id as the server issues them (ULIDs and the like: 1 to 64 letters,
+/// digits, `-` or `_`). Anything else cannot name an object, so it is a 404.
+pub fn object_id(raw: &str) -> Result<&str, ApiError> {
+    let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(raw) } else { Err(ApiError::NotFound) }
+}
+
 /// An email address, trimmed and lower-cased, checked for a plausible shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
@@ -148,6 +155,15 @@ mod tests {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
         assert!(EmailAddress::parse(&format!("{}@x.com", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn only_plausible_ids_can_name_an_object() {
+        assert!(object_id("01JDEMOPARTNER00000000000A").is_ok());
+        assert!(object_id("6f1c2a6e-8f0e-4c1e-9a53-1a2b3c4d5e6f").is_ok());
+        for bad in ["", "a/b", "x y", "é", &"a".repeat(65)] {
+            assert!(matches!(object_id(bad), Err(ApiError::NotFound)), "{bad}");
+        }
     }
 
     #[test]

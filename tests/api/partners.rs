@@ -79,6 +79,17 @@ async fn each_role_reads_its_own_partner_and_never_a_foreign_one() {
             assert_eq!(body["id"], id);
         }
     }
+    // Ids no object can have (too long for a key, odd characters) are missing too.
+    for odd in ["x".repeat(3000), "a%20b".to_owned()] {
+        let body = expect_json(w.app.get(&format!("/v1/partners/{odd}"), &w.admin).await, StatusCode::NOT_FOUND).await;
+        not_found_bodies.insert(body.to_string());
+        expect_json(
+            w.app.patch(&format!("/v1/partners/{odd}"), &w.admin, &json!({"name": "x"})).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        expect_json(w.app.get(&format!("/v1/partners/{odd}/users"), &w.admin).await, StatusCode::NOT_FOUND).await;
+    }
     assert_eq!(not_found_bodies.len(), 1, "foreign and missing partners answer byte for byte alike");
 }
 
@@ -150,6 +161,7 @@ async fn partners_are_listed_by_filter_in_pages_without_gaps_or_repeats() {
 #[tokio::test]
 async fn bad_filters_limits_and_cursors_are_400_naming_them() {
     let w = world().await;
+    let long_region = format!("/v1/partners?region={}", "r".repeat(3000));
     for (url, field) in [
         ("/v1/partners?tier=diamond", "tier"),
         ("/v1/partners?status=gone", "status"),
@@ -157,6 +169,7 @@ async fn bad_filters_limits_and_cursors_are_400_naming_them() {
         ("/v1/partners?limit=101", "limit"),
         ("/v1/partners?limit=abc", "limit"),
         ("/v1/partners?cursor=forged", "cursor"),
+        (long_region.as_str(), "region"),
     ] {
         let body = expect_json(w.app.get(url, &w.admin).await, StatusCode::BAD_REQUEST).await;
         assert_eq!(problem_fields(&body), vec![field], "{url}");

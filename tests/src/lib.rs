@@ -183,15 +183,18 @@ impl TestApp {
 
     /// Mail moto's SES has accepted for `to`, oldest first: (subject, body).
     pub async fn mail_to(&self, to: &str) -> Vec<(String, String)> {
-        let data: Value = self
-            .http
-            .get(format!("{}/moto-api/data.json", self.endpoints.aws))
-            .send()
-            .await
-            .expect("moto data")
-            .json()
-            .await
-            .expect("moto data JSON");
+        // moto builds data.json from live state and can fail while other tests
+        // write to it (a dict changing during iteration): ask again.
+        let mut data = Value::Null;
+        for attempt in 0..10 {
+            let res = self.http.get(format!("{}/moto-api/data.json", self.endpoints.aws)).send().await;
+            if let Ok(v) = async { res?.error_for_status()?.json::<Value>().await }.await {
+                data = v;
+                break;
+            }
+            assert!(attempt < 9, "moto's data.json kept failing");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         data["ses"]["Message"]
             .as_array()
             .cloned()

@@ -8,6 +8,7 @@ use prm_shared::auth::{Caller, Role};
 use prm_shared::dynamo::{ListParams, Page};
 use prm_shared::error::{ApiError, ApiResult, Problem};
 use prm_shared::json::{ApiQuery, JsonBody};
+use prm_shared::validate::object_id;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -125,7 +126,11 @@ pub async fn list_partners(
     let mut c = prm_shared::validate::Checker::new();
     let filter = PartnerFilter {
         tier: q.tier.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("tier", Tier::parse(v))),
-        region: q.region.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned),
+        region: q
+            .region
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| c.check("region", prm_shared::validate::text(v, 1, 64))),
         status: q
             .status
             .as_deref()
@@ -154,7 +159,8 @@ pub async fn get_partner(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Partner>> {
-    caller.require_partner_access(&id)?;
+    caller.require_any(&Role::ALL)?;
+    caller.require_partner_access(object_id(&id)?)?;
     store::get_partner(&st.db, &id).await?.map(Json).ok_or(ApiError::NotFound)
 }
 
@@ -179,7 +185,7 @@ pub async fn update_partner(
     body: JsonBody<UpdatePartnerRequest>,
 ) -> ApiResult<Json<Partner>> {
     caller.require_any(&[Role::VendorAdmin, Role::PartnerAdmin])?;
-    if !caller.administers_partner(&id) {
+    if !caller.administers_partner(object_id(&id)?) {
         return Err(ApiError::NotFound);
     }
     let changes = body.parse()?.into_changes(caller.has(Role::VendorAdmin))?;
@@ -212,7 +218,7 @@ pub async fn invite_user(
     body: JsonBody<InviteUserRequest>,
 ) -> ApiResult<Response> {
     caller.require_any(&[Role::VendorAdmin, Role::PartnerAdmin])?;
-    if !caller.administers_partner(&id) {
+    if !caller.administers_partner(object_id(&id)?) {
         return Err(ApiError::NotFound);
     }
     let partner = store::get_partner(&st.db, &id).await?.ok_or(ApiError::NotFound)?;
@@ -304,6 +310,7 @@ pub async fn list_users(
     ApiQuery(q): ApiQuery<PageQueryParams>,
 ) -> ApiResult<Json<Page<PartnerUser>>> {
     caller.require_any(&[Role::VendorAdmin, Role::ChannelManager, Role::PartnerAdmin])?;
+    object_id(&id)?;
     if !(caller.is_vendor() || caller.administers_partner(&id)) {
         return Err(ApiError::NotFound);
     }
