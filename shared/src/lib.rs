@@ -10,6 +10,7 @@ pub mod dynamo;
 pub mod error;
 pub mod idempotency;
 pub mod json;
+pub mod money;
 pub mod openapi;
 pub mod telemetry;
 pub mod validate;

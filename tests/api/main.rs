@@ -3,6 +3,7 @@
 
 mod auth;
 mod bodies;
+mod deals;
 mod idempotency;
 mod partners;
 mod users;

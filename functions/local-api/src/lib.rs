@@ -64,9 +64,12 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
         portal_url: cfg.portal_url.clone(),
         program_name: "Demo Partner Program".into(),
     };
+    let deals_cfg = deals::DealsConfig { core: portal_cfg.core.clone(), protection_days: 90 };
+    let deals_state = deals::DealsState::new(&deals_cfg, db.clone());
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
         .merge(portal::router(portal::AppState::new(portal_cfg, db, &sdk)))
+        .merge(deals::router(deals_state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
 }
@@ -75,6 +78,7 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = prm_shared::openapi::base();
     doc.merge(portal::api().into_openapi());
+    doc.merge(deals::api().into_openapi());
     doc
 }
 

@@ -1,0 +1,432 @@
+//! Deal registrations: the record, its state machine and request parsing. Pure.
+
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use prm_shared::ApiError;
+use prm_shared::money::Money;
+use prm_shared::validate::{Checker, EmailAddress, text, text_list};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::customer::CustomerKeys;
+
+/// Where a registration is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DealStatus {
+    /// Waiting for the vendor's review.
+    Submitted,
+    /// Protected for the partner until `protection_expires_at`.
+    Approved,
+    /// Refused by the vendor.
+    Rejected,
+    /// Closed, won.
+    Won,
+    /// Closed, lost.
+    Lost,
+    /// Protection ran out before closing.
+    Expired,
+}
+
+impl DealStatus {
+    /// Every status.
+    pub const ALL: [DealStatus; 6] = [
+        DealStatus::Submitted,
+        DealStatus::Approved,
+        DealStatus::Rejected,
+        DealStatus::Won,
+        DealStatus::Lost,
+        DealStatus::Expired,
+    ];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DealStatus::Submitted => "submitted",
+            DealStatus::Approved => "approved",
+            DealStatus::Rejected => "rejected",
+            DealStatus::Won => "won",
+            DealStatus::Lost => "lost",
+            DealStatus::Expired => "expired",
+        }
+    }
+
+    /// Parses a wire value.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let v = raw.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == v)
+            .ok_or_else(|| format!("must be one of: {}", Self::ALL.map(|s| s.as_str()).join(", ")))
+    }
+
+    /// Whether the deal still holds (or asks for) the customer.
+    pub fn is_open(self) -> bool {
+        matches!(self, DealStatus::Submitted | DealStatus::Approved)
+    }
+
+    /// Whether `self -> to` is a transition of the state machine.
+    pub fn can_become(self, to: DealStatus) -> bool {
+        use DealStatus::*;
+        matches!(
+            (self, to),
+            (Submitted, Approved) | (Submitted, Rejected) | (Approved, Won) | (Approved, Lost) | (Approved, Expired)
+        )
+    }
+}
+
+/// The customer of a registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Company name.
+    pub company_name: String,
+    /// The company's web or email domain.
+    pub domain: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+/// The customer's contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Full name.
+    pub name: String,
+    /// Email.
+    #[schema(format = "email")]
+    pub email: String,
+}
+
+/// What a conflict check found. Never names another partner or its deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConflictReport {
+    /// Whether another partner has an open registration for this customer.
+    pub conflict: bool,
+    /// `same_domain`, `same_company_name`.
+    pub reasons: Vec<String>,
+}
+
+/// One step of a deal's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Transition {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (Cognito `sub`).
+    pub by: String,
+    /// The status before (none for the registration itself).
+    pub from: Option<DealStatus>,
+    /// The status after.
+    pub to: DealStatus,
+    /// Why, when given.
+    pub reason: Option<String>,
+}
+
+/// A deal registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Deal {
+    /// Server-generated ULID.
+    pub id: String,
+    /// The registering partner.
+    pub partner_id: String,
+    /// The registering user (`sub`).
+    pub registered_by: String,
+    /// Short description.
+    pub title: String,
+    /// The customer.
+    pub customer: Customer,
+    /// The customer's contact.
+    pub contact: Contact,
+    /// Products or SKUs.
+    pub products: Vec<String>,
+    /// Expected deal size.
+    pub amount: Money,
+    /// Expected close date (YYYY-MM-DD).
+    pub expected_close_date: NaiveDate,
+    /// Free text.
+    pub notes: Option<String>,
+    /// The MDF request this deal is sourced from.
+    pub mdf_request_id: Option<String>,
+    /// Current status.
+    pub status: DealStatus,
+    /// What the conflict check found at registration.
+    pub conflict: ConflictReport,
+    /// Ids of the other partners' registrations that matched (vendor staff only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicting_deal_ids: Vec<String>,
+    /// End of protection, once approved.
+    pub protection_expires_at: Option<DateTime<Utc>>,
+    /// Final amount, once won.
+    pub closed_amount: Option<Money>,
+    /// Every transition, oldest first.
+    pub history: Vec<Transition>,
+    /// When registered.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change.
+    pub version: u64,
+}
+
+impl Deal {
+    /// The customer keys of this deal.
+    pub fn keys(&self) -> CustomerKeys {
+        CustomerKeys::of(&self.customer.company_name, &self.customer.domain)
+    }
+
+    /// The deal as partner staff may see it: no other partner's deal ids.
+    pub fn for_partner(mut self) -> Self {
+        self.conflicting_deal_ids.clear();
+        self
+    }
+
+    /// Whether the deal currently protects its customer.
+    pub fn protects_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == DealStatus::Approved && self.protection_expires_at.is_some_and(|e| e > now)
+    }
+
+    /// The deal after a transition (history, time and version advanced).
+    pub fn transitioned(&self, to: DealStatus, by: &str, reason: Option<String>, at: DateTime<Utc>) -> Deal {
+        let mut next = self.clone();
+        next.history.push(Transition { at, by: by.to_owned(), from: Some(self.status), to, reason });
+        next.status = to;
+        next.updated_at = at;
+        next.version = self.version + 1;
+        next
+    }
+}
+
+/// `POST /v1/deals` and `POST /v1/deals/check`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDealRequest {
+    /// Short description, 1 to 200 characters.
+    pub title: String,
+    /// The customer.
+    pub customer: Customer,
+    /// The customer's contact.
+    pub contact: Contact,
+    /// Products or SKUs (at most 50).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Expected deal size.
+    pub amount: Money,
+    /// Expected close date (YYYY-MM-DD).
+    #[schema(value_type = String, format = Date)]
+    pub expected_close_date: String,
+    /// Free text, at most 4,000 characters.
+    pub notes: Option<String>,
+    /// The MDF request this deal is sourced from.
+    pub mdf_request_id: Option<String>,
+}
+
+/// The current time at the precision the API shows.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+fn country(raw: &str) -> Result<String, String> {
+    let v = raw.trim().to_ascii_uppercase();
+    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(v)
+    } else {
+        Err("must be an ISO 3166-1 alpha-2 country code, e.g. US or DE".into())
+    }
+}
+
+impl RegisterDealRequest {
+    /// Parses the registration into a submitted deal of `partner_id`.
+    pub fn into_deal(self, id: String, partner_id: &str, by: &str, at: DateTime<Utc>) -> Result<Deal, ApiError> {
+        let mut c = Checker::new();
+        let title = c.check("title", text(&self.title, 1, 200));
+        let company_name = c.check("customer.company_name", text(&self.customer.company_name, 1, 200));
+        let domain = c.check(
+            "customer.domain",
+            text(&self.customer.domain, 1, 253).and_then(|d| {
+                crate::customer::host_of(&d).map(|_| d).ok_or_else(|| "must be a domain such as acme.com".to_owned())
+            }),
+        );
+        let cust_country = c.check("customer.country", country(&self.customer.country));
+        let contact_name = c.check("contact.name", text(&self.contact.name, 1, 120));
+        let contact_email = c.check("contact.email", EmailAddress::parse(&self.contact.email));
+        let products = c.check("products", text_list(&self.products, 50, 100));
+        let amount = c.check("amount", Money::parse(&self.amount));
+        let close = c.check(
+            "expected_close_date",
+            NaiveDate::parse_from_str(self.expected_close_date.trim(), "%Y-%m-%d")
+                .map_err(|_| "must be a date like 2027-03-31".to_owned())
+                .and_then(|d| {
+                    let today = at.date_naive();
+                    if d < today - Duration::days(366) || d > today + Duration::days(5 * 366) {
+                        Err("must be within a year before and five years after today".to_owned())
+                    } else {
+                        Ok(d)
+                    }
+                }),
+        );
+        let notes = match self.notes {
+            Some(n) if n.chars().count() > 4000 => {
+                c.fail("notes", "must be at most 4000 characters");
+                None
+            }
+            Some(n) if n.trim().is_empty() => None,
+            other => other.map(|n| n.trim().to_owned()),
+        };
+        let mdf_request_id = self
+            .mdf_request_id
+            .filter(|m| !m.trim().is_empty())
+            .and_then(|m| c.check("mdf_request_id", text(&m, 1, 64)));
+        if let (Some(name), Some(d)) = (&company_name, &domain)
+            && CustomerKeys::of(name, d).primary().is_none()
+        {
+            c.fail("customer.company_name", "must name the company (letters or digits)");
+        }
+        c.finish()?;
+        let (
+            Some(title),
+            Some(company_name),
+            Some(domain),
+            Some(cust_country),
+            Some(contact_name),
+            Some(contact_email),
+        ) = (title, company_name, domain, cust_country, contact_name, contact_email)
+        else {
+            return Err(ApiError::field("body", "invalid registration"));
+        };
+        let (Some(products), Some(amount), Some(expected_close_date)) = (products, amount, close) else {
+            return Err(ApiError::field("body", "invalid registration"));
+        };
+        Ok(Deal {
+            id,
+            partner_id: partner_id.to_owned(),
+            registered_by: by.to_owned(),
+            title,
+            customer: Customer { company_name, domain: domain.trim().to_lowercase(), country: cust_country },
+            contact: Contact { name: contact_name, email: contact_email.to_string() },
+            products,
+            amount,
+            expected_close_date,
+            notes,
+            mdf_request_id,
+            status: DealStatus::Submitted,
+            conflict: ConflictReport { conflict: false, reasons: vec![] },
+            conflicting_deal_ids: vec![],
+            protection_expires_at: None,
+            closed_amount: None,
+            history: vec![Transition { at, by: by.to_owned(), from: None, to: DealStatus::Submitted, reason: None }],
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        })
+    }
+}
+
+/// `POST /v1/deals/{id}/approve`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// Protection period in days (1 to 365); the program default otherwise.
+    pub protection_days: Option<i64>,
+}
+
+/// `POST /v1/deals/{id}/reject`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Why, 1 to 1,000 characters (shown to the partner).
+    pub reason: String,
+}
+
+/// The outcome of a closed deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Won.
+    Won,
+    /// Lost.
+    Lost,
+}
+
+/// `POST /v1/deals/{id}/close`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// won or lost.
+    pub outcome: Outcome,
+    /// Final amount when won (defaults to the registered amount).
+    pub amount: Option<Money>,
+    /// Why, optional.
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request() -> RegisterDealRequest {
+        serde_json::from_value(json!({
+            "title": "Acme firewall refresh",
+            "customer": {"company_name": "Acme Inc", "domain": "www.acme.com", "country": "us"},
+            "contact": {"name": "Ann Buyer", "email": "Ann@Acme.com"},
+            "products": ["FW-500"],
+            "amount": {"amount_minor": 5_000_000, "currency": "usd"},
+            "expected_close_date": "2027-03-31"
+        }))
+        .unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_registration_is_normalized_and_submitted() {
+        let d = request().into_deal("D1".into(), "P1", "u1", at()).unwrap();
+        assert_eq!(d.status, DealStatus::Submitted);
+        assert_eq!(d.customer.country, "US");
+        assert_eq!(d.amount.currency, "USD");
+        assert_eq!(d.contact.email, "ann@acme.com");
+        assert_eq!(d.history.len(), 1);
+        assert_eq!(d.keys().primary(), Some("d:acme.com"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_path() {
+        let mut r = request();
+        r.customer.domain = "not a domain".into();
+        r.customer.country = "USA".into();
+        r.contact.email = "ann".into();
+        r.amount.amount_minor = -5;
+        r.expected_close_date = "31/03/2027".into();
+        let err = r.into_deal("D1".into(), "P1", "u1", at()).unwrap_err().problem();
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["customer.domain", "customer.country", "contact.email", "amount", "expected_close_date"]
+        );
+    }
+
+    #[test]
+    fn the_state_machine_allows_only_its_transitions() {
+        use DealStatus::*;
+        let allowed =
+            [(Submitted, Approved), (Submitted, Rejected), (Approved, Won), (Approved, Lost), (Approved, Expired)];
+        for from in DealStatus::ALL {
+            for to in DealStatus::ALL {
+                assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn protection_holds_only_while_approved_and_unexpired() {
+        let mut d = request().into_deal("D1".into(), "P1", "u1", at()).unwrap();
+        assert!(!d.protects_at(at()));
+        d = d.transitioned(DealStatus::Approved, "v", None, at());
+        d.protection_expires_at = Some(at() + Duration::days(90));
+        assert!(d.protects_at(at()));
+        assert!(!d.protects_at(at() + Duration::days(91)));
+        assert_eq!(d.version, 2);
+        assert_eq!(d.history.last().unwrap().from, Some(DealStatus::Submitted));
+    }
+}

@@ -1,0 +1,69 @@
+//! The deals function: deal registration with conflict detection, approvals
+//! and customer protection. `main.rs` runs [`router`] on Lambda; `local-api` merges it.
+
+pub mod customer;
+pub mod domain;
+pub mod routes;
+pub mod store;
+
+use axum::Router;
+use prm_shared::config::{ConfigError, CoreConfig, Source, parsed_or};
+use prm_shared::cursor::CursorCodec;
+use prm_shared::dynamo::Db;
+use prm_shared::idempotency;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The deals function's configuration.
+#[derive(Debug, Clone)]
+pub struct DealsConfig {
+    /// Table and cursor secret.
+    pub core: CoreConfig,
+    /// Default protection period in days (`DEFAULT_PROTECTION_DAYS`, default 90).
+    pub protection_days: i64,
+}
+
+impl DealsConfig {
+    /// Reads the configuration, naming the first variable missing or wrong.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            core: CoreConfig::from_source(src)?,
+            protection_days: parsed_or(src, "DEFAULT_PROTECTION_DAYS", 90)?,
+        })
+    }
+}
+
+/// What every route shares.
+#[derive(Debug, Clone)]
+pub struct DealsState {
+    /// The table.
+    pub db: Db,
+    /// Signs list cursors.
+    pub cursors: CursorCodec,
+    /// Default protection period in days.
+    pub protection_days: i64,
+}
+
+impl DealsState {
+    /// State from configuration and the table handle.
+    pub fn new(cfg: &DealsConfig, db: Db) -> Self {
+        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), protection_days: cfg.protection_days }
+    }
+}
+
+/// The routes with their OpenAPI description.
+pub fn api() -> OpenApiRouter<DealsState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::check_deal))
+        .routes(routes!(routes::register_deal, routes::list_deals))
+        .routes(routes!(routes::get_deal))
+        .routes(routes!(routes::approve_deal))
+        .routes(routes!(routes::reject_deal))
+        .routes(routes!(routes::close_deal))
+}
+
+/// The function's HTTP handler.
+pub fn router(state: DealsState) -> Router {
+    let (router, _) = api().split_for_parts();
+    router.layer(axum::middleware::from_fn_with_state(state.db.clone(), idempotency::layer)).with_state(state)
+}

@@ -1,0 +1,339 @@
+//! HTTP routes of the deals function.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use prm_shared::auth::{Caller, Role};
+use prm_shared::dynamo::{ListParams, Page};
+use prm_shared::error::{ApiError, ApiResult, Problem};
+use prm_shared::json::{ApiQuery, JsonBody};
+use prm_shared::validate::{Checker, object_id, text};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::DealsState;
+use crate::customer::CustomerKeys;
+use crate::domain::{
+    ApproveRequest, CloseRequest, ConflictReport, Deal, DealStatus, Outcome, RegisterDealRequest, RejectRequest, now,
+};
+use crate::store::{self, DealFilter, RegisterError, TransitionError};
+
+/// Checks a registration for conflicts without registering it.
+#[utoipa::path(
+    post, path = "/v1/deals/check", tag = "deals",
+    request_body = RegisterDealRequest,
+    responses(
+        (status = 200, body = ConflictReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn check_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    body: JsonBody<RegisterDealRequest>,
+) -> ApiResult<Json<ConflictReport>> {
+    let partner_id = caller.require_partner()?.to_owned();
+    let deal = body.parse()?.into_deal("check".into(), &partner_id, &caller.sub, now())?;
+    let (reasons, _) = store::find_conflicts(&st.db, &deal.keys(), &partner_id, now()).await?;
+    Ok(Json(ConflictReport {
+        conflict: !reasons.is_empty(),
+        reasons: reasons.iter().map(|r| r.as_str().into()).collect(),
+    }))
+}
+
+/// Registers a deal for the caller's partner (status `submitted`).
+#[utoipa::path(
+    post, path = "/v1/deals", tag = "deals",
+    request_body = RegisterDealRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request")),
+    responses(
+        (status = 201, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The partner already has an open registration for this customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn register_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    body: JsonBody<RegisterDealRequest>,
+) -> ApiResult<Response> {
+    let partner_id = caller.require_partner()?.to_owned();
+    let at = now();
+    let mut deal = body.parse()?.into_deal(ulid::Ulid::new().to_string(), &partner_id, &caller.sub, at)?;
+    let (reasons, deal_ids) = store::find_conflicts(&st.db, &deal.keys(), &partner_id, at).await?;
+    deal.conflict =
+        ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
+    deal.conflicting_deal_ids = deal_ids;
+    match store::register(&st.db, &deal).await {
+        Ok(()) => {}
+        Err(RegisterError::Duplicate) => {
+            return Err(ApiError::Conflict("your partner already has an open registration for this customer".into()));
+        }
+        Err(RegisterError::Other(e)) => return Err(e.into()),
+    }
+    tracing::info!(deal_id = %deal.id, partner_id = %partner_id, conflict = deal.conflict.conflict, "deal registered");
+    let mut res = (StatusCode::CREATED, Json(deal.clone().for_partner())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/deals/{}", deal.id)) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Filters and paging of `GET /v1/deals`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DealListQuery {
+    /// Only this partner's deals (vendor staff; partner staff always see their own).
+    pub partner_id: Option<String>,
+    /// Only this status.
+    #[param(value_type = Option<DealStatus>)]
+    pub status: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists deals: vendor staff all (filter by partner and status), partner staff their partner's.
+#[utoipa::path(
+    get, path = "/v1/deals", tag = "deals",
+    params(DealListQuery),
+    responses(
+        (status = 200, body = Page<Deal>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_deals(
+    State(st): State<DealsState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<DealListQuery>,
+) -> ApiResult<Json<Page<Deal>>> {
+    caller.require_any(&Role::ALL)?;
+    let mut c = Checker::new();
+    let status =
+        q.status.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("status", DealStatus::parse(v)));
+    let requested = q.partner_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    if let Some(p) = requested
+        && object_id(p).is_err()
+    {
+        c.fail("partner_id", "is not a partner id");
+    }
+    c.finish()?;
+    let vendor = caller.is_vendor();
+    // Partner staff see their own partner's deals, whatever they ask for.
+    let partner_id = if vendor { requested.map(str::to_owned) } else { Some(caller.require_partner()?.to_owned()) };
+    let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
+    let page = store::list_deals(
+        &st.db,
+        &st.cursors,
+        &DealFilter { partner_id, status },
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    let items = if vendor { page.items } else { page.items.into_iter().map(Deal::for_partner).collect() };
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+}
+
+async fn visible_deal(st: &DealsState, caller: &Caller, id: &str) -> ApiResult<Deal> {
+    caller.require_any(&Role::ALL)?;
+    let deal = store::get_deal(&st.db, object_id(id)?).await?.ok_or(ApiError::NotFound)?;
+    if !caller.can_access_partner(&deal.partner_id) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(deal)
+}
+
+fn view(caller: &Caller, deal: Deal) -> Deal {
+    if caller.is_vendor() { deal } else { deal.for_partner() }
+}
+
+/// Reads a deal with its history.
+#[utoipa::path(
+    get, path = "/v1/deals/{id}", tag = "deals",
+    params(("id" = String, Path, description = "Deal id")),
+    responses(
+        (status = 200, body = Deal),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_deal(State(st): State<DealsState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+    let deal = visible_deal(&st, &caller, &id).await?;
+    Ok(Json(view(&caller, deal)))
+}
+
+/// Reads the deal, checks the transition and writes it, retrying when the
+/// deal changed concurrently.
+async fn transition(
+    st: &DealsState,
+    caller: &Caller,
+    id: &str,
+    to: DealStatus,
+    decide: impl Fn(&Deal, DateTime<Utc>) -> ApiResult<Deal>,
+) -> ApiResult<Deal> {
+    for _ in 0..5 {
+        let current = visible_deal(st, caller, id).await?;
+        if !current.status.can_become(to) {
+            return Err(ApiError::Conflict(format!(
+                "a {} deal cannot become {}",
+                current.status.as_str(),
+                to.as_str()
+            )));
+        }
+        let at = now();
+        let next = decide(&current, at)?;
+        let res = if to == DealStatus::Approved {
+            store::approve(&st.db, &current, &next, at).await
+        } else {
+            store::close(&st.db, &current, &next).await
+        };
+        match res {
+            Ok(()) => {
+                tracing::info!(deal_id = %next.id, status = to.as_str(), by = %caller.sub, "deal transition");
+                return Ok(next);
+            }
+            Err(TransitionError::Stale) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict("the deal kept changing; read it and retry".into()))
+}
+
+/// Approves a submitted deal, protecting its customer for the protection period.
+#[utoipa::path(
+    post, path = "/v1/deals/{id}/approve", tag = "deals",
+    params(("id" = String, Path, description = "Deal id")),
+    request_body(content = Option<ApproveRequest>),
+    responses(
+        (status = 200, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not submitted, or another approved deal protects the customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn approve_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Deal>> {
+    caller.require_vendor()?;
+    // The body is optional: an empty one takes the program's protection period.
+    let req: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveRequest::default()
+    } else {
+        prm_shared::json::parse_json(&body)?
+    };
+    let days = req.protection_days.unwrap_or(st.protection_days);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::field("protection_days", "must be from 1 to 365"));
+    }
+    let by = caller.sub.clone();
+    let deal = transition(&st, &caller, &id, DealStatus::Approved, |d, at| {
+        let mut next = d.transitioned(DealStatus::Approved, &by, None, at);
+        next.protection_expires_at = Some(at + Duration::days(days));
+        Ok(next)
+    })
+    .await?;
+    Ok(Json(deal))
+}
+
+/// Rejects a submitted deal with a reason.
+#[utoipa::path(
+    post, path = "/v1/deals/{id}/reject", tag = "deals",
+    params(("id" = String, Path, description = "Deal id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reject_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<RejectRequest>,
+) -> ApiResult<Json<Deal>> {
+    caller.require_vendor()?;
+    let reason = text(&body.parse()?.reason, 1, 1000).map_err(|m| ApiError::field("reason", m))?;
+    let by = caller.sub.clone();
+    let deal = transition(&st, &caller, &id, DealStatus::Rejected, |d, at| {
+        Ok(d.transitioned(DealStatus::Rejected, &by, Some(reason.clone()), at))
+    })
+    .await?;
+    Ok(Json(deal))
+}
+
+/// Closes an approved deal as won or lost; releases the customer.
+#[utoipa::path(
+    post, path = "/v1/deals/{id}/close", tag = "deals",
+    params(("id" = String, Path, description = "Deal id")),
+    request_body = CloseRequest,
+    responses(
+        (status = 200, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn close_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<CloseRequest>,
+) -> ApiResult<Json<Deal>> {
+    caller.require_any(&Role::ALL)?;
+    let req = body.parse()?;
+    let amount = req
+        .amount
+        .as_ref()
+        .map(prm_shared::money::Money::parse)
+        .transpose()
+        .map_err(|m| ApiError::field("amount", m))?;
+    let reason =
+        req.reason.as_deref().map(|r| text(r, 1, 1000)).transpose().map_err(|m| ApiError::field("reason", m))?;
+    let to = match req.outcome {
+        Outcome::Won => DealStatus::Won,
+        Outcome::Lost => DealStatus::Lost,
+    };
+    let by = caller.sub.clone();
+    let deal = transition(&st, &caller, &id, to, |d, at| {
+        let mut next = d.transitioned(to, &by, reason.clone(), at);
+        if to == DealStatus::Won {
+            next.closed_amount = Some(amount.clone().unwrap_or_else(|| d.amount.clone()));
+        }
+        Ok(next)
+    })
+    .await?;
+    Ok(Json(view(&caller, deal)))
+}
+
+/// The keys a registration would be matched on (for tests and tooling).
+pub fn customer_keys(company_name: &str, domain: &str) -> CustomerKeys {
+    CustomerKeys::of(company_name, domain)
+}
