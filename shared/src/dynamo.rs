@@ -48,6 +48,65 @@ pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
 /// Every index of the table, as `infra/resources.json` defines them.
 pub const INDEXES: [Index; 3] = [GSI1, GSI2, GSI3];
 
+/// The key attributes an item carries: its table key, its kind and its
+/// entries in the overloaded indexes. Flatten it into an item struct.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Keys {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+    /// What kind of item this is.
+    pub entity: String,
+    /// gsi1 partition key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    /// gsi1 sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    /// gsi2 partition key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    /// gsi2 sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    /// gsi3 partition key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    /// gsi3 sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+}
+
+impl Keys {
+    /// Table key and kind, no index entries.
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, entity: &str) -> Self {
+        Self { pk: pk.into(), sk: sk.into(), entity: entity.to_owned(), ..Self::default() }
+    }
+
+    /// Adds an entry in `index`.
+    pub fn with(mut self, index: Index, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        let (p, s) = (Some(pk.into()), Some(sk.into()));
+        match index.name {
+            "gsi1" => (self.gsi1pk, self.gsi1sk) = (p, s),
+            "gsi2" => (self.gsi2pk, self.gsi2sk) = (p, s),
+            _ => (self.gsi3pk, self.gsi3sk) = (p, s),
+        }
+        self
+    }
+}
+
+/// An item: its keys and its record, stored side by side.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Stored<T> {
+    /// Key attributes.
+    #[serde(flatten)]
+    pub keys: Keys,
+    /// The record.
+    #[serde(flatten)]
+    pub record: T,
+}
+
 /// A string attribute value.
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

@@ -56,6 +56,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A 201 with the created object and its `Location`.
+pub fn created<T: serde::Serialize>(location: &str, body: T) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
 /// Deserializes JSON, naming the field at fault in any error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Every body of this API is an object; say so rather than naming "[0]".

@@ -37,3 +37,33 @@ pub fn base() -> OpenApi {
         .components(Some(components))
         .build()
 }
+
+/// The problem answers an authenticated route can give, documented once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ApiErrors {
+    /// Invalid request: `errors[]` names each field at fault.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The caller's role may never do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such object, or one the caller may not see.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Invalid state transition, violated invariant or duplicate.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// Body too large.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Problem),
+    /// Body is not JSON.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// `Idempotency-Key` reused with another body.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+}

@@ -76,6 +76,22 @@ pub fn text_list(values: &[String], max_items: usize, max_len: usize) -> Result<
     Ok(out)
 }
 
+/// An ISO 3166-1 alpha-2 country code, upper-cased.
+pub fn country_code(raw: &str) -> Result<String, String> {
+    let v = raw.trim().to_ascii_uppercase();
+    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(v)
+    } else {
+        Err("must be an ISO 3166-1 alpha-2 country code, e.g. US or DE".into())
+    }
+}
+
+/// The current time at the precision the API shows (milliseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(3)
+}
+
 /// A path id as the server issues them (ULIDs and the like: 1 to 64 letters,
 /// digits, `-` or `_`). Anything else cannot name an object, so it is a 404.
 pub fn object_id(raw: &str) -> Result<&str, ApiError> {

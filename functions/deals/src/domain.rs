@@ -1,9 +1,10 @@
 //! Deal registrations: the record, its state machine and request parsing. Pure.
 
-use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use prm_shared::ApiError;
 use prm_shared::money::Money;
-use prm_shared::validate::{Checker, EmailAddress, text, text_list};
+pub use prm_shared::validate::now;
+use prm_shared::validate::{Checker, EmailAddress, country_code, text, text_list};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -219,20 +220,6 @@ pub struct RegisterDealRequest {
     pub mdf_request_id: Option<String>,
 }
 
-/// The current time at the precision the API shows.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
-}
-
-fn country(raw: &str) -> Result<String, String> {
-    let v = raw.trim().to_ascii_uppercase();
-    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(v)
-    } else {
-        Err("must be an ISO 3166-1 alpha-2 country code, e.g. US or DE".into())
-    }
-}
-
 impl RegisterDealRequest {
     /// Parses the registration into a submitted deal of `partner_id`.
     pub fn into_deal(self, id: String, partner_id: &str, by: &str, at: DateTime<Utc>) -> Result<Deal, ApiError> {
@@ -245,7 +232,7 @@ impl RegisterDealRequest {
                 crate::customer::host_of(&d).map(|_| d).ok_or_else(|| "must be a domain such as acme.com".to_owned())
             }),
         );
-        let cust_country = c.check("customer.country", country(&self.customer.country));
+        let cust_country = c.check("customer.country", country_code(&self.customer.country));
         let contact_name = c.check("contact.name", text(&self.contact.name, 1, 120));
         let contact_email = c.check("contact.email", EmailAddress::parse(&self.contact.email));
         let products = c.check("products", text_list(&self.products, 50, 100));

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use prm_shared::auth::{Caller, Role};
 use prm_shared::dynamo::{ListParams, Page};
-use prm_shared::error::{ApiError, ApiResult, Problem};
-use prm_shared::json::{ApiQuery, JsonBody};
+use prm_shared::error::{ApiError, ApiResult};
+use prm_shared::json::{ApiQuery, JsonBody, created};
+use prm_shared::openapi::ApiErrors;
 use prm_shared::validate::{Checker, object_id, text};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,9 +26,7 @@ use crate::store::{self, DealFilter, RegisterError, TransitionError};
     request_body = RegisterDealRequest,
     responses(
         (status = 200, body = ConflictReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -53,10 +51,7 @@ pub async fn check_deal(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request")),
     responses(
         (status = 201, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The partner already has an open registration for this customer", body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -80,11 +75,7 @@ pub async fn register_deal(
         Err(RegisterError::Other(e)) => return Err(e.into()),
     }
     tracing::info!(deal_id = %deal.id, partner_id = %partner_id, conflict = deal.conflict.conflict, "deal registered");
-    let mut res = (StatusCode::CREATED, Json(deal.clone().for_partner())).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/v1/deals/{}", deal.id)) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(created(&format!("/v1/deals/{}", deal.id), deal.for_partner()))
 }
 
 /// Filters and paging of `GET /v1/deals`.
@@ -109,9 +100,7 @@ pub struct DealListQuery {
     params(DealListQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -166,8 +155,7 @@ fn view(caller: &Caller, deal: Deal) -> Deal {
     params(("id" = String, Path, description = "Deal id")),
     responses(
         (status = 200, body = Deal),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -220,11 +208,7 @@ async fn transition(
     request_body(content = Option<ApproveRequest>),
     responses(
         (status = 200, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not submitted, or another approved deal protects the customer", body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -262,11 +246,7 @@ pub async fn approve_deal(
     request_body = RejectRequest,
     responses(
         (status = 200, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -293,11 +273,7 @@ pub async fn reject_deal(
     request_body = CloseRequest,
     responses(
         (status = 200, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]

@@ -18,7 +18,9 @@ use anyhow::Context;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
-use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Item, PK, Page, PageQuery, TransactError, key, n, s, to_item};
+use prm_shared::dynamo::{
+    Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, PageQuery, Stored, TransactError, key, n, s, to_item,
+};
 use prm_shared::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 
@@ -41,36 +43,12 @@ fn protection_pk(key: &str) -> String {
     format!("PROTECTION#{key}")
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct DealItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    gsi1pk: String,
-    gsi1sk: String,
-    gsi2pk: String,
-    gsi2sk: String,
-    gsi3pk: String,
-    gsi3sk: String,
-    #[serde(flatten)]
-    deal: Deal,
-}
-
-impl DealItem {
-    fn new(d: &Deal) -> Self {
-        Self {
-            pk: deal_pk(&d.id),
-            sk: "DEAL".into(),
-            entity: "deal".into(),
-            gsi1pk: "DEALS".into(),
-            gsi1sk: d.id.clone(),
-            gsi2pk: partner_deals(&d.partner_id),
-            gsi2sk: d.id.clone(),
-            gsi3pk: format!("DEALS#STATUS#{}", d.status.as_str()),
-            gsi3sk: d.id.clone(),
-            deal: d.clone(),
-        }
-    }
+fn deal_item(d: &Deal) -> Stored<Deal> {
+    let keys = Keys::new(deal_pk(&d.id), "DEAL", "deal")
+        .with(GSI1, "DEALS", &d.id)
+        .with(GSI2, partner_deals(&d.partner_id), &d.id)
+        .with(GSI3, format!("DEALS#STATUS#{}", d.status.as_str()), &d.id);
+    Stored { keys, record: d.clone() }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -152,7 +130,7 @@ fn version_condition(d: &Deal) -> Option<Condition> {
 
 /// Reads a deal.
 pub async fn get_deal(db: &Db, id: &str) -> anyhow::Result<Option<Deal>> {
-    Ok(db.get::<DealItem>(&deal_pk(id), "DEAL").await?.map(|i| i.deal))
+    Ok(db.get::<Stored<Deal>>(&deal_pk(id), "DEAL").await?.map(|i| i.record))
 }
 
 /// Other partners' open registrations of the same customer: the reasons they
@@ -208,7 +186,7 @@ pub enum RegisterError {
 pub async fn register(db: &Db, deal: &Deal) -> Result<(), RegisterError> {
     let keys = deal.keys();
     let primary = keys.primary().context("a registration without a customer key")?;
-    let mut items = vec![put(db, to_item(&DealItem::new(deal))?, new_item_condition())?];
+    let mut items = vec![put(db, to_item(&deal_item(deal))?, new_item_condition())?];
     let claim = HashMap::from([
         ("pk".to_owned(), s(claim_pk(primary, &deal.partner_id))),
         ("sk".to_owned(), s("OPEN")),
@@ -257,7 +235,7 @@ fn map_cancel(e: TransactError, protection_items: std::ops::Range<usize>) -> Tra
 /// customer's protection items unless another unexpired deal holds them.
 pub async fn approve(db: &Db, current: &Deal, next: &Deal, now: DateTime<Utc>) -> Result<(), TransitionError> {
     let expires = next.protection_expires_at.context("approval without expiry")?.timestamp();
-    let mut items = vec![put(db, to_item(&DealItem::new(next))?, version_condition(current))?];
+    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     let keys = next.keys().all();
     for (k, _) in &keys {
         let p = Protection {
@@ -285,7 +263,7 @@ pub async fn approve(db: &Db, current: &Deal, next: &Deal, now: DateTime<Utc>) -
 /// the customer entries and the partner's claim go, and so do the protection
 /// items this deal still holds.
 pub async fn close(db: &Db, current: &Deal, next: &Deal) -> Result<(), TransitionError> {
-    let mut items = vec![put(db, to_item(&DealItem::new(next))?, version_condition(current))?];
+    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     let keys = current.keys();
     if let Some(primary) = keys.primary() {
         items.push(delete(db, claim_pk(primary, &current.partner_id), "OPEN")?);
@@ -349,8 +327,8 @@ pub async fn list_deals(
         f.status.map(|s| s.as_str()).unwrap_or("")
     );
     let query = PageQuery { index: Some(index), pk, sk_prefix: None, filter, forward: true, scope };
-    let page: Page<DealItem> = db.query_page(&query, limit, cursor, codec).await?;
-    Ok(Page { items: page.items.into_iter().map(|i| i.deal).collect(), next_cursor: page.next_cursor })
+    let page: Page<Stored<Deal>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }
 
 impl From<TransitionError> for ApiError {

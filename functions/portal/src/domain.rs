@@ -1,8 +1,9 @@
 //! Partners and their users: the records, their enumerations and the parsing
 //! of requests into them. Pure: no I/O here.
 
-use chrono::{DateTime, SubsecRound, Utc};
-use prm_shared::validate::{Checker, EmailAddress, text, text_list};
+use chrono::{DateTime, Utc};
+pub use prm_shared::validate::now;
+use prm_shared::validate::{Checker, EmailAddress, country_code, text, text_list};
 use prm_shared::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -193,15 +194,6 @@ pub struct PartnerChanges {
     pub status: Option<PartnerStatus>,
 }
 
-fn country(raw: &str) -> Result<String, String> {
-    let v = raw.trim().to_ascii_uppercase();
-    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(v)
-    } else {
-        Err("must be an ISO 3166-1 alpha-2 country code, e.g. US or DE".into())
-    }
-}
-
 fn region(raw: &str) -> Result<String, String> {
     text(raw, 1, 64)
 }
@@ -215,11 +207,6 @@ pub fn region_key(region: &str) -> String {
     region.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The current time at the precision the API shows.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
-}
-
 impl CreatePartnerRequest {
     /// Parses the request into a new partner (status onboarding).
     pub fn into_partner(self, id: String, at: DateTime<Utc>) -> Result<Partner, ApiError> {
@@ -228,7 +215,7 @@ impl CreatePartnerRequest {
         let partner_type = c.check("type", PartnerType::parse(&self.partner_type));
         let tier = c.check("tier", Tier::parse(&self.tier));
         let region = c.check("region", region(&self.region));
-        let country = c.check("country", country(&self.country));
+        let country = c.check("country", country_code(&self.country));
         let specialties = c.check("specialties", specialties(&self.specialties));
         let contact_email = c.check("contact_email", EmailAddress::parse(&self.contact_email));
         match (name, partner_type, tier, region, country, specialties, contact_email) {
@@ -282,7 +269,7 @@ impl UpdatePartnerRequest {
             partner_type: self.partner_type.and_then(|v| c.check("type", PartnerType::parse(&v))),
             tier: self.tier.and_then(|v| c.check("tier", Tier::parse(&v))),
             region: self.region.and_then(|v| c.check("region", region(&v))),
-            country: self.country.and_then(|v| c.check("country", country(&v))),
+            country: self.country.and_then(|v| c.check("country", country_code(&v))),
             specialties: self.specialties.and_then(|v| c.check("specialties", specialties(&v))),
             contact_email: self.contact_email.and_then(|v| c.check("contact_email", EmailAddress::parse(&v))),
             status: self.status.and_then(|v| c.check("status", PartnerStatus::parse(&v))),

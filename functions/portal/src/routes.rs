@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use prm_shared::auth::{Caller, Role};
 use prm_shared::dynamo::{ListParams, Page};
-use prm_shared::error::{ApiError, ApiResult, Problem};
-use prm_shared::json::{ApiQuery, JsonBody};
+use prm_shared::error::{ApiError, ApiResult};
+use prm_shared::json::{ApiQuery, JsonBody, created};
+use prm_shared::openapi::ApiErrors;
 use prm_shared::validate::object_id;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,14 +19,6 @@ use crate::domain::{
     CreatePartnerRequest, InviteUserRequest, Partner, PartnerStatus, PartnerUser, Tier, UpdatePartnerRequest, now,
 };
 use crate::store::{self, PartnerFilter};
-
-fn created<T: Serialize>(location: String, body: T) -> Response {
-    let mut res = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
-}
 
 /// Liveness of the API.
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,10 +79,7 @@ pub struct PageQueryParams {
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request")),
     responses(
         (status = 201, body = Partner),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -102,7 +92,7 @@ pub async fn create_partner(
     let partner = body.parse()?.into_partner(ulid::Ulid::new().to_string(), now())?;
     store::create_partner(&st.db, &partner).await?;
     tracing::info!(partner_id = %partner.id, by = %caller.sub, "partner created");
-    Ok(created(format!("/v1/partners/{}", partner.id), partner))
+    Ok(created(&format!("/v1/partners/{}", partner.id), partner))
 }
 
 /// Lists partners (vendor staff).
@@ -111,9 +101,7 @@ pub async fn create_partner(
     params(PartnerListQuery),
     responses(
         (status = 200, body = Page<Partner>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -149,8 +137,7 @@ pub async fn list_partners(
     params(("id" = String, Path, description = "Partner id")),
     responses(
         (status = 200, body = Partner),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -171,10 +158,7 @@ pub async fn get_partner(
     request_body = UpdatePartnerRequest,
     responses(
         (status = 200, body = Partner),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -203,11 +187,7 @@ pub async fn update_partner(
     request_body = InviteUserRequest,
     responses(
         (status = 201, body = PartnerUser),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -267,7 +247,7 @@ pub async fn invite_user(
         return Err(e.into());
     }
     tracing::info!(partner_id = %id, user = %user.id, role = user.role.as_str(), by = %caller.sub, "user invited");
-    Ok(created(format!("/v1/partners/{id}/users"), user))
+    Ok(created(&format!("/v1/partners/{id}/users"), user))
 }
 
 /// Rolls back a failed invitation: the Cognito user (if created), the user
@@ -296,10 +276,7 @@ async fn undo(
     params(("id" = String, Path, description = "Partner id"), PageQueryParams),
     responses(
         (status = 200, body = Page<PartnerUser>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]
@@ -341,7 +318,7 @@ pub struct Me {
     get, path = "/v1/me", tag = "me",
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        ApiErrors,
     ),
     security(("bearer" = []))
 )]

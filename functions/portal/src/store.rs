@@ -11,13 +11,14 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use prm_shared::cursor::CursorCodec;
-use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, PK, Page, PageQuery, key, n, s, to_item};
+use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, key, n, s, to_item};
 use prm_shared::error::ApiResult;
 use prm_shared::validate::EmailAddress;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::domain::{Partner, PartnerChanges, PartnerStatus, PartnerUser, Tier, now, region_key};
+use crate::domain::{Partner, PartnerChanges, PartnerStatus, PartnerUser, Tier, region_key};
+use prm_shared::validate::now;
 
 /// Partition key of a partner (and of its users).
 pub fn partner_pk(id: &str) -> String {
@@ -26,46 +27,22 @@ pub fn partner_pk(id: &str) -> String {
 
 const PROFILE: &str = "PROFILE";
 
-#[derive(Debug, Serialize, Deserialize)]
-struct PartnerItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    gsi1pk: String,
-    gsi1sk: String,
-    gsi2pk: String,
-    gsi2sk: String,
-    gsi3pk: String,
-    gsi3sk: String,
-    #[serde(flatten)]
-    partner: Partner,
-}
-
-impl PartnerItem {
-    fn new(p: &Partner) -> Self {
-        Self {
-            pk: partner_pk(&p.id),
-            sk: PROFILE.into(),
-            entity: "partner".into(),
-            gsi1pk: "PARTNERS".into(),
-            gsi1sk: p.id.clone(),
-            gsi2pk: format!("PARTNERS#TIER#{}", p.tier.as_str()),
-            gsi2sk: p.id.clone(),
-            gsi3pk: format!("PARTNERS#REGION#{}", region_key(&p.region)),
-            gsi3sk: p.id.clone(),
-            partner: p.clone(),
-        }
-    }
+fn partner_item(p: &Partner) -> Stored<Partner> {
+    let keys = Keys::new(partner_pk(&p.id), PROFILE, "partner")
+        .with(GSI1, "PARTNERS", &p.id)
+        .with(GSI2, format!("PARTNERS#TIER#{}", p.tier.as_str()), &p.id)
+        .with(GSI3, format!("PARTNERS#REGION#{}", region_key(&p.region)), &p.id);
+    Stored { keys, record: p.clone() }
 }
 
 /// Stores a new partner.
 pub async fn create_partner(db: &Db, p: &Partner) -> anyhow::Result<()> {
-    if db.put_new(&PartnerItem::new(p)).await? { Ok(()) } else { anyhow::bail!("partner id {} already taken", p.id) }
+    if db.put_new(&partner_item(p)).await? { Ok(()) } else { anyhow::bail!("partner id {} already taken", p.id) }
 }
 
 /// Reads a partner.
 pub async fn get_partner(db: &Db, id: &str) -> anyhow::Result<Option<Partner>> {
-    Ok(db.get::<PartnerItem>(&partner_pk(id), PROFILE).await?.map(|i| i.partner))
+    Ok(db.get::<Stored<Partner>>(&partner_pk(id), PROFILE).await?.map(|i| i.record))
 }
 
 /// Applies `changes` to a partner with an optimistic version check, retrying
@@ -81,7 +58,7 @@ pub async fn update_partner(db: &Db, id: &str, changes: &PartnerChanges) -> anyh
             .client
             .put_item()
             .table_name(&db.table)
-            .set_item(Some(to_item(&PartnerItem::new(&next))?))
+            .set_item(Some(to_item(&partner_item(&next))?))
             .condition_expression("attribute_exists(#pk) AND #version = :version")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#version", "version")
@@ -152,17 +129,8 @@ pub async fn list_partners(
         forward: true,
         scope,
     };
-    let page: Page<PartnerItem> = db.query_page(&query, limit, cursor, codec).await?;
-    Ok(Page { items: page.items.into_iter().map(|i| i.partner).collect(), next_cursor: page.next_cursor })
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct UserItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    #[serde(flatten)]
-    user: PartnerUser,
+    let page: Page<Stored<Partner>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }
 
 /// Reserves an email address for one user, program-wide. `false` when taken.
@@ -206,12 +174,7 @@ pub async fn release_email(db: &Db, email: &EmailAddress) -> anyhow::Result<()> 
 /// Stores an invited user (its email already claimed); returns its sort key.
 pub async fn put_user(db: &Db, user: &PartnerUser) -> anyhow::Result<String> {
     let sk = format!("USER#{}", ulid::Ulid::new());
-    let item = UserItem {
-        pk: partner_pk(&user.partner_id),
-        sk: sk.clone(),
-        entity: "partner-user".into(),
-        user: user.clone(),
-    };
+    let item = Stored { keys: Keys::new(partner_pk(&user.partner_id), &sk, "partner-user"), record: user.clone() };
     if !db.put_new(&item).await? {
         anyhow::bail!("user key {sk} already taken");
     }
@@ -250,6 +213,6 @@ pub async fn list_users(
         forward: true,
         scope: format!("users|partner={partner_id}"),
     };
-    let page: Page<UserItem> = db.query_page(&query, limit, cursor, codec).await?;
-    Ok(Page { items: page.items.into_iter().map(|i| i.user).collect(), next_cursor: page.next_cursor })
+    let page: Page<Stored<PartnerUser>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }
