@@ -8,6 +8,7 @@ pub mod config;
 pub mod cursor;
 pub mod dynamo;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod json;
 pub mod money;

@@ -4,6 +4,7 @@
 mod auth;
 mod bodies;
 mod deals;
+mod events;
 mod idempotency;
 mod partners;
 mod users;

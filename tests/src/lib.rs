@@ -62,15 +62,27 @@ pub struct TestApp {
     pub endpoints: LocalEndpoints,
     /// The resource definition.
     pub res: Resources,
+    /// The configuration the server runs with.
+    pub config: LocalConfig,
+    /// SQS client.
+    pub sqs: aws_sdk_sqs::Client,
+    /// Where the bus's rule delivers domain events (locally in place of the alerts function).
+    pub events_queue: String,
 }
 
 impl TestApp {
     /// Provisions a fresh table and pool and serves the API on a free port.
     pub async fn spawn() -> TestApp {
-        Self::try_spawn().await.expect("spawning the test platform")
+        Self::try_spawn(false).await.expect("spawning the test platform")
     }
 
-    async fn try_spawn() -> anyhow::Result<TestApp> {
+    /// Like [`TestApp::spawn`], but the functions publish to a bus that does
+    /// not exist, so every PutEvents after a commit fails.
+    pub async fn spawn_with_broken_bus() -> TestApp {
+        Self::try_spawn(true).await.expect("spawning the test platform")
+    }
+
+    async fn try_spawn(broken_bus: bool) -> anyhow::Result<TestApp> {
         let endpoints = endpoints();
         let res = resources()?;
         let sdk = endpoints.sdk_config().await;
@@ -80,6 +92,8 @@ impl TestApp {
         let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let pool = provision::create_user_pool(&idp, &res, &name).await?;
         provision::create_sender(&aws_sdk_sesv2::Client::new(&sdk), &res.email.sender).await?;
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queues = provision::create_bus(&aws_sdk_eventbridge::Client::new(&sdk), &sqs, &res, &name).await?;
         let cfg = LocalConfig {
             endpoints: endpoints.clone(),
             table_name: name.clone(),
@@ -88,12 +102,28 @@ impl TestApp {
             sender_email: res.email.sender.clone(),
             portal_url: "http://127.0.0.1:3000".into(),
             cursor_secret: format!("test-secret-{}-0123456789abcdef", name),
+            event_bus_name: name.clone(),
         };
-        let app = local_api::app(&cfg).await?;
+        let mut served = cfg.clone();
+        if broken_bus {
+            served.event_bus_name = format!("{name}-missing");
+        }
+        let app = local_api::app(&served).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(TestApp { url, http: reqwest::Client::new(), idp, pool, db: Db::new(ddb, name), endpoints, res })
+        Ok(TestApp {
+            events_queue: queues.first().cloned().context("no queue for the alerts rule")?,
+            sqs,
+            config: cfg,
+            url,
+            http: reqwest::Client::new(),
+            idp,
+            pool,
+            db: Db::new(ddb, name),
+            endpoints,
+            res,
+        })
     }
 
     /// A user of `role` (partner staff need `partner_id`), signed in.
@@ -203,6 +233,36 @@ impl TestApp {
             .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
             .map(|m| (m["subject"].as_str().unwrap_or("").to_owned(), m["body"].as_str().unwrap_or("").to_owned()))
             .collect()
+    }
+}
+
+impl TestApp {
+    /// Domain events delivered by the bus so far (detail-type, detail), waiting
+    /// up to `wait` for at least `min` of them.
+    pub async fn events(&self, min: usize, wait: std::time::Duration) -> Vec<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut got = Vec::new();
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.events_queue)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("ReceiveMessage");
+            for m in out.messages() {
+                let body: Value = serde_json::from_str(m.body().unwrap_or("{}")).expect("event JSON");
+                got.push((body["detail-type"].as_str().unwrap_or("").to_owned(), body["detail"].clone()));
+                if let Some(h) = m.receipt_handle() {
+                    self.sqs.delete_message().queue_url(&self.events_queue).receipt_handle(h).send().await.ok();
+                }
+            }
+            if got.len() >= min || tokio::time::Instant::now() >= deadline {
+                return got;
+            }
+        }
     }
 }
 

@@ -3,13 +3,15 @@
 
 pub mod customer;
 pub mod domain;
+pub mod events;
 pub mod routes;
 pub mod store;
 
 use axum::Router;
-use prm_shared::config::{ConfigError, CoreConfig, Source, parsed_or};
+use prm_shared::config::{ConfigError, CoreConfig, Source, parsed_or, required};
 use prm_shared::cursor::CursorCodec;
 use prm_shared::dynamo::Db;
+use prm_shared::events::Publisher;
 use prm_shared::idempotency;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +23,8 @@ pub struct DealsConfig {
     pub core: CoreConfig,
     /// Default protection period in days (`DEFAULT_PROTECTION_DAYS`, default 90).
     pub protection_days: i64,
+    /// The event bus (`EVENT_BUS_NAME`).
+    pub event_bus_name: String,
 }
 
 impl DealsConfig {
@@ -29,6 +33,7 @@ impl DealsConfig {
         Ok(Self {
             core: CoreConfig::from_source(src)?,
             protection_days: parsed_or(src, "DEFAULT_PROTECTION_DAYS", 90)?,
+            event_bus_name: required(src, "EVENT_BUS_NAME")?,
         })
     }
 }
@@ -42,12 +47,19 @@ pub struct DealsState {
     pub cursors: CursorCodec,
     /// Default protection period in days.
     pub protection_days: i64,
+    /// Publishes domain events through the outbox.
+    pub events: Publisher,
 }
 
 impl DealsState {
-    /// State from configuration and the table handle.
-    pub fn new(cfg: &DealsConfig, db: Db) -> Self {
-        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), protection_days: cfg.protection_days }
+    /// State from configuration, the table handle and the SDK configuration.
+    pub fn new(cfg: &DealsConfig, db: Db, sdk: &aws_config::SdkConfig) -> Self {
+        let events = Publisher {
+            client: aws_sdk_eventbridge::Client::new(sdk),
+            bus: cfg.event_bus_name.clone(),
+            db: db.clone(),
+        };
+        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), protection_days: cfg.protection_days, events }
     }
 }
 

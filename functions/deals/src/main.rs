@@ -8,5 +8,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let cfg = deals::DealsConfig::from_source(&Env)?;
     let sdk = prm_shared::aws::sdk_config().await;
     let db = prm_shared::dynamo::Db::new(aws_sdk_dynamodb::Client::new(&sdk), cfg.core.table_name.clone());
-    lambda_http::run(deals::router(deals::DealsState::new(&cfg, db))).await
+    lambda_http::run(deals::router(deals::DealsState::new(&cfg, db, &sdk))).await
 }

@@ -67,8 +67,10 @@ pub async fn register_deal(
     deal.conflict =
         ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
     deal.conflicting_deal_ids = deal_ids;
-    match store::register(&st.db, &deal).await {
-        Ok(()) => {}
+    let events = crate::events::registered(&deal)?;
+    let outbox = events.iter().map(|e| st.events.outbox_put(e)).collect::<anyhow::Result<Vec<_>>>()?;
+    match store::register(&st.db, &deal, outbox).await {
+        Ok(()) => st.events.publish(&events).await,
         Err(RegisterError::Duplicate) => {
             return Err(ApiError::Conflict("your partner already has an open registration for this customer".into()));
         }
@@ -184,13 +186,16 @@ async fn transition(
         }
         let at = now();
         let next = decide(&current, at)?;
+        let event = crate::events::transitioned(&next)?;
+        let outbox = vec![st.events.outbox_put(&event)?];
         let res = if to == DealStatus::Approved {
-            store::approve(&st.db, &current, &next, at).await
+            store::approve(&st.db, &current, &next, at, outbox).await
         } else {
-            store::close(&st.db, &current, &next).await
+            store::close(&st.db, &current, &next, outbox).await
         };
         match res {
             Ok(()) => {
+                st.events.publish(std::slice::from_ref(&event)).await;
                 tracing::info!(deal_id = %next.id, status = to.as_str(), by = %caller.sub, "deal transition");
                 return Ok(next);
             }

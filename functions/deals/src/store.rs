@@ -183,7 +183,7 @@ pub enum RegisterError {
 }
 
 /// Stores a new registration with its customer entries and the partner's claim.
-pub async fn register(db: &Db, deal: &Deal) -> Result<(), RegisterError> {
+pub async fn register(db: &Db, deal: &Deal, outbox: Vec<TransactWriteItem>) -> Result<(), RegisterError> {
     let keys = deal.keys();
     let primary = keys.primary().context("a registration without a customer key")?;
     let mut items = vec![put(db, to_item(&deal_item(deal))?, new_item_condition())?];
@@ -197,6 +197,7 @@ pub async fn register(db: &Db, deal: &Deal) -> Result<(), RegisterError> {
     for e in entries(deal) {
         items.push(put(db, to_item(&e)?, None)?);
     }
+    items.extend(outbox);
     match db.transact(items).await {
         Ok(()) => Ok(()),
         Err(e) if e.condition_failed(1) => Err(RegisterError::Duplicate),
@@ -233,7 +234,13 @@ fn map_cancel(e: TransactError, protection_items: std::ops::Range<usize>) -> Tra
 
 /// Approves `current` as `next` (status approved, expiry set), claiming the
 /// customer's protection items unless another unexpired deal holds them.
-pub async fn approve(db: &Db, current: &Deal, next: &Deal, now: DateTime<Utc>) -> Result<(), TransitionError> {
+pub async fn approve(
+    db: &Db,
+    current: &Deal,
+    next: &Deal,
+    now: DateTime<Utc>,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), TransitionError> {
     let expires = next.protection_expires_at.context("approval without expiry")?.timestamp();
     let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     let keys = next.keys().all();
@@ -256,13 +263,19 @@ pub async fn approve(db: &Db, current: &Deal, next: &Deal, now: DateTime<Utc>) -
     for e in entries(next) {
         items.push(put(db, to_item(&e)?, None)?);
     }
+    items.extend(outbox);
     db.transact(items).await.map_err(|e| map_cancel(e, 1..1 + keys.len()))
 }
 
 /// Moves `current` to a closing status (`next`: rejected, won, lost, expired):
 /// the customer entries and the partner's claim go, and so do the protection
 /// items this deal still holds.
-pub async fn close(db: &Db, current: &Deal, next: &Deal) -> Result<(), TransitionError> {
+pub async fn close(
+    db: &Db,
+    current: &Deal,
+    next: &Deal,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), TransitionError> {
     let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     let keys = current.keys();
     if let Some(primary) = keys.primary() {
@@ -284,6 +297,7 @@ pub async fn close(db: &Db, current: &Deal, next: &Deal) -> Result<(), Transitio
             items.push(TransactWriteItem::builder().delete(d).build());
         }
     }
+    items.extend(outbox);
     db.transact(items).await.map_err(|e| match map_cancel(e, 0..0) {
         // A protection item that changed hands since it was read: read again.
         TransitionError::Other(_) => TransitionError::Stale,

@@ -34,6 +34,8 @@ pub struct LocalConfig {
     pub portal_url: String,
     /// Signs cursors.
     pub cursor_secret: String,
+    /// The event bus.
+    pub event_bus_name: String,
 }
 
 impl LocalConfig {
@@ -64,14 +66,29 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
         portal_url: cfg.portal_url.clone(),
         program_name: "Demo Partner Program".into(),
     };
-    let deals_cfg = deals::DealsConfig { core: portal_cfg.core.clone(), protection_days: 90 };
-    let deals_state = deals::DealsState::new(&deals_cfg, db.clone());
+    let deals_cfg = deals::DealsConfig {
+        core: portal_cfg.core.clone(),
+        protection_days: 90,
+        event_bus_name: cfg.event_bus_name.clone(),
+    };
+    let deals_state = deals::DealsState::new(&deals_cfg, db.clone(), &sdk);
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
         .merge(portal::router(portal::AppState::new(portal_cfg, db, &sdk)))
         .merge(deals::router(deals_state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
+}
+
+/// The outbox publisher of this platform (for the sweep that, on AWS, the
+/// scheduled alerts function runs).
+pub async fn publisher(cfg: &LocalConfig) -> prm_shared::events::Publisher {
+    let sdk = cfg.endpoints.sdk_config().await;
+    prm_shared::events::Publisher {
+        client: aws_sdk_eventbridge::Client::new(&sdk),
+        bus: cfg.event_bus_name.clone(),
+        db: Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone()),
+    }
 }
 
 /// The OpenAPI document of every function's routes.

@@ -88,6 +88,7 @@ async fn dev() -> anyhow::Result<()> {
         sender_email: res.email.sender.clone(),
         portal_url: api_url.clone(),
         cursor_secret: Alphanumeric.sample_string(&mut rand::rng(), 48),
+        event_bus_name: bus.into(),
     };
     let app = local_api::app(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -130,6 +131,21 @@ async fn dev() -> anyhow::Result<()> {
     }
     println!("Get a token:  make token USER=admin@northwind.example.com");
     println!("Then:         curl -H \"Authorization: Bearer $TOKEN\" {api_url}/v1/me\nCtrl-C stops everything.\n");
+
+    // What the scheduled sweep does on AWS: republish events whose publication
+    // after commit failed.
+    let publisher = local_api::publisher(&cfg).await;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match publisher.sweep(chrono::Duration::seconds(60), 100).await {
+                Ok(r) if r.published + r.failed > 0 => tracing::info!(?r, "outbox sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox sweep failed"),
+            }
+        }
+    });
 
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     std::fs::remove_file(&path).ok();

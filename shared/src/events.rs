@@ -1,0 +1,326 @@
+//! Domain events: the typed contract between producers and the alerts function
+//! (and partner CRMs), and a publisher that cannot lose one.
+//!
+//! An event is written to the outbox in the same DynamoDB transaction as the
+//! change it reports, published to EventBridge after the commit, then deleted
+//! from the outbox. A sweep republishes outbox items the first attempt left
+//! behind (PutEvents failed, or the process died between commit and publish).
+//! Delivery is therefore at least once; consumers deduplicate on `event_id`.
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dynamo::{Db, GSI1, Keys, PK, Stored, key, s, to_item};
+
+/// A typed event payload: where it comes from and what it is called.
+pub trait Payload: Serialize {
+    /// EventBridge `source`, e.g. `prm.deals`.
+    const SOURCE: &'static str;
+    /// EventBridge `detail-type`, e.g. `DealApproved`.
+    const DETAIL_TYPE: &'static str;
+    /// Version of this payload's shape.
+    const VERSION: u32 = 1;
+}
+
+/// The `detail` of every event: the envelope fields, then the payload's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// Unique per event (ULID); consumers deduplicate on it.
+    pub event_id: String,
+    /// Version of the payload's shape.
+    pub version: u32,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The partner concerned, if any.
+    pub partner_id: Option<String>,
+    /// Who caused it (Cognito `sub`), if a person did.
+    pub actor: Option<String>,
+    /// The payload.
+    #[serde(flatten)]
+    pub data: T,
+}
+
+/// An event on its way out: what the outbox holds and EventBridge receives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEvent {
+    /// The event's id.
+    pub event_id: String,
+    /// EventBridge source.
+    pub source: String,
+    /// EventBridge detail-type.
+    pub detail_type: String,
+    /// The envelope as JSON.
+    pub detail: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl PendingEvent {
+    /// An event of `data` about `partner_id`, caused by `actor`.
+    pub fn new<T: Payload>(
+        data: T,
+        partner_id: Option<&str>,
+        actor: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<Self> {
+        let event_id = ulid::Ulid::new().to_string();
+        let envelope = Envelope {
+            event_id: event_id.clone(),
+            version: T::VERSION,
+            occurred_at: at,
+            partner_id: partner_id.map(str::to_owned),
+            actor: actor.map(str::to_owned),
+            data,
+        };
+        Ok(Self {
+            event_id,
+            source: T::SOURCE.to_owned(),
+            detail_type: T::DETAIL_TYPE.to_owned(),
+            detail: serde_json::to_string(&envelope).context("serializing event")?,
+            occurred_at: at,
+        })
+    }
+}
+
+const OUTBOX: &str = "OUTBOX";
+
+fn outbox_pk(event_id: &str) -> String {
+    format!("OUTBOX#{event_id}")
+}
+
+/// Publishes events through the outbox.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    /// EventBridge client.
+    pub client: aws_sdk_eventbridge::Client,
+    /// The bus (`EVENT_BUS_NAME`).
+    pub bus: String,
+    /// The table holding the outbox.
+    pub db: Db,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Events published and removed from the outbox.
+    pub published: usize,
+    /// Events still in the outbox.
+    pub failed: usize,
+}
+
+impl Publisher {
+    /// The outbox write to put in the transaction of the change `event` reports.
+    pub fn outbox_put(&self, event: &PendingEvent) -> anyhow::Result<TransactWriteItem> {
+        let keys = Keys::new(outbox_pk(&event.event_id), OUTBOX, "outbox").with(
+            GSI1,
+            OUTBOX,
+            format!("{}#{}", event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), event.event_id),
+        );
+        let put = Put::builder()
+            .table_name(&self.db.table)
+            .set_item(Some(to_item(&Stored { keys, record: event.clone() })?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .context("building outbox Put")?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Publishes committed events and clears them from the outbox. Failures are
+    /// logged, not returned: the events stay in the outbox for the sweep.
+    pub async fn publish(&self, events: &[PendingEvent]) {
+        if let Err(e) = self.try_publish(events).await {
+            tracing::warn!(error = format!("{e:#}"), count = events.len(), "events left in the outbox for the sweep");
+        }
+    }
+
+    async fn try_publish(&self, events: &[PendingEvent]) -> anyhow::Result<usize> {
+        let mut published = 0;
+        for chunk in events.chunks(10) {
+            let entries = chunk
+                .iter()
+                .map(|e| {
+                    PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus)
+                        .source(&e.source)
+                        .detail_type(&e.detail_type)
+                        .detail(&e.detail)
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(e.occurred_at.timestamp_millis()))
+                        .build()
+                })
+                .collect::<Vec<_>>();
+            let out = self.client.put_events().set_entries(Some(entries)).send().await.context("PutEvents")?;
+            // Entries answer in order; only the accepted ones leave the outbox.
+            let results = out.entries();
+            for (i, e) in chunk.iter().enumerate() {
+                let ok = results.get(i).is_some_and(|r| r.error_code().is_none() && r.event_id().is_some());
+                if ok {
+                    self.db
+                        .client
+                        .delete_item()
+                        .table_name(&self.db.table)
+                        .set_key(Some(key(outbox_pk(&e.event_id), OUTBOX)))
+                        .send()
+                        .await
+                        .context("DeleteItem outbox")?;
+                    published += 1;
+                } else {
+                    tracing::warn!(event_id = %e.event_id, "EventBridge refused an event; it stays in the outbox");
+                }
+            }
+        }
+        Ok(published)
+    }
+
+    /// Republishes outbox events older than `min_age` (oldest first, at most
+    /// `max` of them): the ones whose publication after commit failed.
+    pub async fn sweep(&self, min_age: chrono::Duration, max: usize) -> anyhow::Result<SweepReport> {
+        let cutoff = (Utc::now() - min_age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let out = self
+            .db
+            .client
+            .query()
+            .table_name(&self.db.table)
+            .index_name(GSI1.name)
+            .key_condition_expression("#pk = :pk AND #sk < :cutoff")
+            .expression_attribute_names("#pk", GSI1.pk)
+            .expression_attribute_names("#sk", GSI1.sk)
+            .expression_attribute_values(":pk", s(OUTBOX))
+            .expression_attribute_values(":cutoff", s(cutoff))
+            .limit(i32::try_from(max.clamp(1, 1000)).unwrap_or(100))
+            .send()
+            .await
+            .context("Query outbox")?;
+        let events = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::dynamo::from_item::<Stored<PendingEvent>>)
+            .map(|r| r.map(|s| s.record))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let published = self.try_publish(&events).await.unwrap_or(0);
+        Ok(SweepReport { published, failed: events.len() - published })
+    }
+}
+
+/// Events of the deals function (`source` = `prm.deals`).
+pub mod deals {
+    use super::Payload;
+    use crate::money::Money;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.deals";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// A partner registered a deal.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealRegistered {
+        /// The deal.
+        pub deal_id: String,
+        /// Its title.
+        pub title: String,
+        /// The customer's company name.
+        pub customer_name: String,
+        /// Expected size.
+        pub amount: Money,
+        /// Whether it collided with another partner's registration.
+        pub conflict: bool,
+    }
+    payload!(DealRegistered);
+
+    /// A registration matched another partner's open registration.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealConflictDetected {
+        /// The new deal.
+        pub deal_id: String,
+        /// `same_domain`, `same_company_name`.
+        pub reasons: Vec<String>,
+        /// The registrations it matched (for vendor staff only).
+        pub conflicting_deal_ids: Vec<String>,
+    }
+    payload!(DealConflictDetected);
+
+    /// The vendor approved a registration.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealApproved {
+        /// The deal.
+        pub deal_id: String,
+        /// End of protection.
+        pub protection_expires_at: DateTime<Utc>,
+    }
+    payload!(DealApproved);
+
+    /// The vendor rejected a registration.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealRejected {
+        /// The deal.
+        pub deal_id: String,
+        /// Why.
+        pub reason: String,
+    }
+    payload!(DealRejected);
+
+    /// A deal was won.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealWon {
+        /// The deal.
+        pub deal_id: String,
+        /// Final amount.
+        pub amount: Money,
+    }
+    payload!(DealWon);
+
+    /// A deal was lost.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealLost {
+        /// The deal.
+        pub deal_id: String,
+        /// Why, if given.
+        pub reason: Option<String>,
+    }
+    payload!(DealLost);
+
+    /// Protection ran out before the deal closed; the customer is free again.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealExpired {
+        /// The deal.
+        pub deal_id: String,
+    }
+    payload!(DealExpired);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detail_is_the_envelope_with_the_payload_fields_inline() {
+        let at = DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z").unwrap().with_timezone(&Utc);
+        let ev = PendingEvent::new(
+            deals::DealRejected { deal_id: "D1".into(), reason: "existing customer".into() },
+            Some("P1"),
+            Some("u1"),
+            at,
+        )
+        .unwrap();
+        assert_eq!((ev.source.as_str(), ev.detail_type.as_str()), ("prm.deals", "DealRejected"));
+        let detail: serde_json::Value = serde_json::from_str(&ev.detail).unwrap();
+        assert_eq!(detail["event_id"], ev.event_id.as_str());
+        assert_eq!(detail["version"], 1);
+        assert_eq!(detail["partner_id"], "P1");
+        assert_eq!(detail["deal_id"], "D1");
+        assert_eq!(detail["occurred_at"], "2026-12-03T12:00:00Z");
+        let back: Envelope<deals::DealRejected> = serde_json::from_str(&ev.detail).unwrap();
+        assert_eq!(back.data.reason, "existing customer");
+    }
+}
