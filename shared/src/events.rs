@@ -297,6 +297,30 @@ pub mod deals {
         pub deal_id: String,
     }
     payload!(DealExpired);
+
+    /// The owning partner asked for more protection time.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealExtensionRequested {
+        /// The deal.
+        pub deal_id: String,
+        /// Days asked for.
+        pub days: i64,
+        /// Why, if given.
+        pub reason: Option<String>,
+    }
+    payload!(DealExtensionRequested);
+
+    /// The vendor extended a deal's protection.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealExtended {
+        /// The deal.
+        pub deal_id: String,
+        /// The new end of protection.
+        pub protection_expires_at: DateTime<Utc>,
+        /// Days added.
+        pub days: i64,
+    }
+    payload!(DealExtended);
 }
 
 #[cfg(test)]

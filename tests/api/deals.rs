@@ -265,3 +265,77 @@ async fn bad_registrations_name_the_field() {
     let list = expect_json(w.app.get("/v1/deals", &w.manager).await, StatusCode::OK).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_partner_asks_for_an_extension_and_the_vendor_grants_it() {
+    let w = world().await;
+    let d = register(&w, &w.a, "Cyberdyne Systems", "cyberdyne.com").await;
+    let p = format!("/v1/deals/{}", d["id"].as_str().unwrap());
+    expect_json(w.app.post(&format!("{p}/extension"), &w.a, &json!({})).await, StatusCode::CONFLICT).await;
+    let approved = expect_json(
+        w.app.post(&format!("{p}/approve"), &w.manager, &json!({"protection_days": 10})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let until = chrono::DateTime::parse_from_rfc3339(approved["protection_expires_at"].as_str().unwrap()).unwrap();
+
+    expect_json(w.app.post(&format!("{p}/extension"), &w.b, &json!({"days": 20})).await, StatusCode::NOT_FOUND).await;
+    let bad =
+        expect_json(w.app.post(&format!("{p}/extension"), &w.a, &json!({"days": 0})).await, StatusCode::BAD_REQUEST)
+            .await;
+    assert_eq!(problem_fields(&bad), vec!["days"]);
+    let asked = expect_json(
+        w.app.post(&format!("{p}/extension"), &w.a, &json!({"days": 20, "reason": "procurement slipped"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(asked["extension_request"]["days"], 20);
+    assert_eq!(asked["protection_expires_at"], approved["protection_expires_at"], "asking grants nothing");
+    expect_json(w.app.post(&format!("{p}/extension"), &w.a, &json!({"days": 5})).await, StatusCode::CONFLICT).await;
+
+    let granted =
+        expect_json(w.app.post(&format!("{p}/extension"), &w.manager, &json!({})).await, StatusCode::OK).await;
+    let new_until = chrono::DateTime::parse_from_rfc3339(granted["protection_expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!((new_until - until).num_days(), 20, "the requested days are granted");
+    assert!(granted["extension_request"].is_null());
+    let types: Vec<_> = w.app.events(5, std::time::Duration::from_secs(10)).await.into_iter().map(|(t, _)| t).collect();
+    assert!(
+        types.contains(&"DealExtensionRequested".to_owned()) && types.contains(&"DealExtended".to_owned()),
+        "{types:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_expiry_sweep_ends_lapsed_protection_once_and_frees_the_customer() {
+    let w = world().await;
+    let a_deal = register(&w, &w.a, "Soylent", "soylent.com").await;
+    let b_deal = register(&w, &w.b, "Soylent Corp", "soylent.com").await;
+    let keep = register(&w, &w.a, "Tyrell", "tyrell.com").await;
+    let (ap, bp, kp) = (
+        format!("/v1/deals/{}", a_deal["id"].as_str().unwrap()),
+        format!("/v1/deals/{}", b_deal["id"].as_str().unwrap()),
+        format!("/v1/deals/{}", keep["id"].as_str().unwrap()),
+    );
+    expect_json(w.app.post(&format!("{ap}/approve"), &w.manager, &json!({"protection_days": 1})).await, StatusCode::OK)
+        .await;
+    expect_json(w.app.post(&format!("{kp}/approve"), &w.manager, &json!({"protection_days": 1})).await, StatusCode::OK)
+        .await;
+    expect_json(w.app.post(&format!("{kp}/extension"), &w.admin, &json!({"days": 10})).await, StatusCode::OK).await;
+    expect_json(w.app.post(&format!("{bp}/approve"), &w.manager, &json!({})).await, StatusCode::CONFLICT).await;
+
+    let state = local_api::deals_state(&w.app.config).await;
+    let later = chrono::Utc::now() + chrono::Duration::days(2);
+    let report = deals::sweep::expire_due(&state, later, 100).await.unwrap();
+    assert_eq!((report.expired, report.failed), (1, 0), "{report:?}");
+    let again = deals::sweep::expire_due(&state, later, 100).await.unwrap();
+    assert_eq!((again.expired, again.stale, again.failed), (0, 0, 0), "a second run does nothing");
+
+    let expired = expect_json(w.app.get(&ap, &w.a).await, StatusCode::OK).await;
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(expired["history"].as_array().unwrap().last().unwrap()["by"], "system");
+    let kept = expect_json(w.app.get(&kp, &w.a).await, StatusCode::OK).await;
+    assert_eq!(kept["status"], "approved", "an extended deal is not expired");
+    expect_json(w.app.post(&format!("{bp}/approve"), &w.manager, &json!({})).await, StatusCode::OK).await;
+    let types: Vec<_> = w.app.events(9, std::time::Duration::from_secs(10)).await.into_iter().map(|(t, _)| t).collect();
+    assert!(types.contains(&"DealExpired".to_owned()), "{types:?}");
+}

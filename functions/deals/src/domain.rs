@@ -158,6 +158,9 @@ pub struct Deal {
     pub protection_expires_at: Option<DateTime<Utc>>,
     /// Final amount, once won.
     pub closed_amount: Option<Money>,
+    /// A pending request of the partner for more protection time.
+    #[serde(default)]
+    pub extension_request: Option<ExtensionRequest>,
     /// Every transition, oldest first.
     pub history: Vec<Transition>,
     /// When registered.
@@ -299,11 +302,76 @@ impl RegisterDealRequest {
             conflicting_deal_ids: vec![],
             protection_expires_at: None,
             closed_amount: None,
+            extension_request: None,
             history: vec![Transition { at, by: by.to_owned(), from: None, to: DealStatus::Submitted, reason: None }],
             created_at: at,
             updated_at: at,
             version: 1,
         })
+    }
+}
+
+/// A partner's pending request for more protection time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExtensionRequest {
+    /// Days asked for.
+    pub days: i64,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who asked (`sub`).
+    pub requested_by: String,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// `POST /v1/deals/{id}/extension`: the owning partner asks, vendor staff grant.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionBody {
+    /// Days to add, 1 to 365 (partner default 30; vendor default: what was asked, else 30).
+    pub days: Option<i64>,
+    /// Why (partner requests).
+    pub reason: Option<String>,
+}
+
+impl Deal {
+    /// The deal with its protection extended by `days` from the later of its
+    /// expiry and `at`; any pending request is settled.
+    pub fn extended(&self, days: i64, by: &str, at: DateTime<Utc>) -> Deal {
+        let base = self.protection_expires_at.map_or(at, |e| e.max(at));
+        let mut next = self.clone();
+        next.protection_expires_at = Some(base + Duration::days(days));
+        next.extension_request = None;
+        next.history.push(Transition {
+            at,
+            by: by.to_owned(),
+            from: Some(self.status),
+            to: self.status,
+            reason: Some(format!("protection extended by {days} days")),
+        });
+        next.updated_at = at;
+        next.version = self.version + 1;
+        next
+    }
+
+    /// The deal with a pending extension request.
+    pub fn with_extension_request(&self, days: i64, reason: Option<String>, by: &str, at: DateTime<Utc>) -> Deal {
+        let mut next = self.clone();
+        next.extension_request =
+            Some(ExtensionRequest { days, reason: reason.clone(), requested_by: by.to_owned(), requested_at: at });
+        next.history.push(Transition {
+            at,
+            by: by.to_owned(),
+            from: Some(self.status),
+            to: self.status,
+            reason: Some(format!(
+                "extension of {days} days requested{}",
+                reason.map(|r| format!(": {r}")).unwrap_or_default()
+            )),
+        });
+        next.updated_at = at;
+        next.version = self.version + 1;
+        next
     }
 }
 
@@ -403,6 +471,26 @@ mod tests {
                 assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_extension_counts_from_the_later_of_expiry_and_now() {
+        let mut d = request().into_deal("D1".into(), "P1", "u1", at()).unwrap().transitioned(
+            DealStatus::Approved,
+            "v",
+            None,
+            at(),
+        );
+        d.protection_expires_at = Some(at() + Duration::days(10));
+        let asked = d.with_extension_request(20, Some("slipped".into()), "u1", at());
+        assert_eq!(asked.extension_request.as_ref().unwrap().days, 20);
+        let e = asked.extended(20, "v", at());
+        assert_eq!(e.protection_expires_at, Some(at() + Duration::days(30)));
+        assert!(e.extension_request.is_none());
+        assert_eq!(e.status, DealStatus::Approved);
+        // Already lapsed: counted from now.
+        let late = at() + Duration::days(15);
+        assert_eq!(d.extended(5, "v", late).protection_expires_at, Some(late + Duration::days(5)));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod domain;
 pub mod events;
 pub mod routes;
 pub mod store;
+pub mod sweep;
 
 use axum::Router;
 use prm_shared::config::{ConfigError, CoreConfig, Source, parsed_or, required};
@@ -72,6 +73,7 @@ pub fn api() -> OpenApiRouter<DealsState> {
         .routes(routes!(routes::approve_deal))
         .routes(routes!(routes::reject_deal))
         .routes(routes!(routes::close_deal))
+        .routes(routes!(routes::extend_deal))
 }
 
 /// The function's HTTP handler.

@@ -15,8 +15,12 @@ use utoipa::IntoParams;
 
 use crate::DealsState;
 use crate::customer::CustomerKeys;
+use prm_shared::events::PendingEvent;
+use prm_shared::events::deals::{DealExtended, DealExtensionRequested};
+
 use crate::domain::{
-    ApproveRequest, CloseRequest, ConflictReport, Deal, DealStatus, Outcome, RegisterDealRequest, RejectRequest, now,
+    ApproveRequest, CloseRequest, ConflictReport, Deal, DealStatus, ExtensionBody, Outcome, RegisterDealRequest,
+    RejectRequest, now,
 };
 use crate::store::{self, DealFilter, RegisterError, TransitionError};
 
@@ -189,7 +193,7 @@ async fn transition(
         let event = crate::events::transitioned(&next)?;
         let outbox = vec![st.events.outbox_put(&event)?];
         let res = if to == DealStatus::Approved {
-            store::approve(&st.db, &current, &next, at, outbox).await
+            store::protect(&st.db, &current, &next, at, outbox).await
         } else {
             store::close(&st.db, &current, &next, outbox).await
         };
@@ -313,6 +317,85 @@ pub async fn close_deal(
     .await?;
     Ok(Json(view(&caller, deal)))
 }
+
+/// Extension of protection: the owning partner asks (the request is recorded
+/// on the deal), vendor staff grant (the protection is extended).
+#[utoipa::path(
+    post, path = "/v1/deals/{id}/extension", tag = "deals",
+    params(("id" = String, Path, description = "Deal id")),
+    request_body(content = Option<ExtensionBody>),
+    responses(
+        (status = 200, body = Deal),
+        ApiErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn extend_deal(
+    State(st): State<DealsState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Deal>> {
+    caller.require_any(&Role::ALL)?;
+    let req: ExtensionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ExtensionBody::default()
+    } else {
+        prm_shared::json::parse_json(&body)?
+    };
+    if req.days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(ApiError::field("days", "must be from 1 to 365"));
+    }
+    let reason =
+        req.reason.as_deref().map(|r| text(r, 1, 1000)).transpose().map_err(|m| ApiError::field("reason", m))?;
+    for _ in 0..5 {
+        let current = visible_deal(&st, &caller, &id).await?;
+        if current.status != DealStatus::Approved {
+            return Err(ApiError::Conflict(format!("a {} deal cannot be extended", current.status.as_str())));
+        }
+        let at = now();
+        let pid = Some(current.partner_id.as_str());
+        let (next, event, res) = if caller.is_vendor() {
+            let days =
+                req.days.or(current.extension_request.as_ref().map(|r| r.days)).unwrap_or(DEFAULT_EXTENSION_DAYS);
+            let next = current.extended(days, &caller.sub, at);
+            let until = next.protection_expires_at.unwrap_or(at);
+            let event = PendingEvent::new(
+                DealExtended { deal_id: next.id.clone(), protection_expires_at: until, days },
+                pid,
+                Some(&caller.sub),
+                at,
+            )?;
+            let res = store::protect(&st.db, &current, &next, at, vec![st.events.outbox_put(&event)?]).await;
+            (next, event, res)
+        } else {
+            if current.extension_request.is_some() {
+                return Err(ApiError::Conflict("an extension request is already pending".into()));
+            }
+            let days = req.days.unwrap_or(DEFAULT_EXTENSION_DAYS);
+            let next = current.with_extension_request(days, reason.clone(), &caller.sub, at);
+            let event = PendingEvent::new(
+                DealExtensionRequested { deal_id: next.id.clone(), days, reason: reason.clone() },
+                pid,
+                Some(&caller.sub),
+                at,
+            )?;
+            let res = store::update(&st.db, &current, &next, vec![st.events.outbox_put(&event)?]).await;
+            (next, event, res)
+        };
+        match res {
+            Ok(()) => {
+                st.events.publish(std::slice::from_ref(&event)).await;
+                return Ok(Json(view(&caller, next)));
+            }
+            Err(TransitionError::Stale) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict("the deal kept changing; read it and retry".into()))
+}
+
+/// Days of an extension when nobody says.
+const DEFAULT_EXTENSION_DAYS: i64 = 30;
 
 /// The keys a registration would be matched on (for tests and tooling).
 pub fn customer_keys(company_name: &str, domain: &str) -> CustomerKeys {

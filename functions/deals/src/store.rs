@@ -232,16 +232,25 @@ fn map_cancel(e: TransactError, protection_items: std::ops::Range<usize>) -> Tra
     }
 }
 
-/// Approves `current` as `next` (status approved, expiry set), claiming the
-/// customer's protection items unless another unexpired deal holds them.
-pub async fn approve(
+/// The partition of due protection expiries, sorted by expiry: the sweep's index.
+const DUE_EXPIRY: &str = "DUE#DEAL_PROTECTION";
+
+fn due_sk(expires: DateTime<Utc>, deal_id: &str) -> String {
+    format!("{}#{deal_id}", expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// Writes `next` (approved, or an approved deal with a later expiry) and
+/// claims or extends the customer's protection items, unless another deal's
+/// unexpired protection holds them; moves the deal's entry in the expiry index.
+pub async fn protect(
     db: &Db,
     current: &Deal,
     next: &Deal,
     now: DateTime<Utc>,
     outbox: Vec<TransactWriteItem>,
 ) -> Result<(), TransitionError> {
-    let expires = next.protection_expires_at.context("approval without expiry")?.timestamp();
+    let until = next.protection_expires_at.context("protection without expiry")?;
+    let expires = until.timestamp();
     let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     let keys = next.keys().all();
     for (k, _) in &keys {
@@ -263,8 +272,25 @@ pub async fn approve(
     for e in entries(next) {
         items.push(put(db, to_item(&e)?, None)?);
     }
+    if let Some(old) = current.protection_expires_at {
+        items.push(delete(db, DUE_EXPIRY.to_owned(), &due_sk(old, &current.id))?);
+    }
+    let due = Keys::new(DUE_EXPIRY, due_sk(until, &next.id), "due-protection-expiry");
+    items.push(put(db, to_item(&Stored { keys: due, record: DueDeal { deal_id: next.id.clone() } })?, None)?);
     items.extend(outbox);
     db.transact(items).await.map_err(|e| map_cancel(e, 1..1 + keys.len()))
+}
+
+/// Writes a change of `current` that touches nothing but the deal itself.
+pub async fn update(
+    db: &Db,
+    current: &Deal,
+    next: &Deal,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), TransitionError> {
+    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
+    items.extend(outbox);
+    db.transact(items).await.map_err(|e| map_cancel(e, 0..0))
 }
 
 /// Moves `current` to a closing status (`next`: rejected, won, lost, expired):
@@ -277,6 +303,9 @@ pub async fn close(
     outbox: Vec<TransactWriteItem>,
 ) -> Result<(), TransitionError> {
     let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
+    if let Some(old) = current.protection_expires_at {
+        items.push(delete(db, DUE_EXPIRY.to_owned(), &due_sk(old, &current.id))?);
+    }
     let keys = current.keys();
     if let Some(primary) = keys.primary() {
         items.push(delete(db, claim_pk(primary, &current.partner_id), "OPEN")?);
@@ -303,6 +332,49 @@ pub async fn close(
         TransitionError::Other(_) => TransitionError::Stale,
         other => other,
     })
+}
+
+/// An entry of the expiry index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DueDeal {
+    deal_id: String,
+}
+
+/// Deals whose protection ended before `now`, oldest first (at most `max`).
+pub async fn due_for_expiry(db: &Db, now: DateTime<Utc>, max: usize) -> anyhow::Result<Vec<(String, String)>> {
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("#pk = :pk AND #sk < :now")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#sk", "sk")
+        .expression_attribute_values(":pk", s(DUE_EXPIRY))
+        .expression_attribute_values(":now", s(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .limit(i32::try_from(max.clamp(1, 1000)).unwrap_or(100))
+        .send()
+        .await
+        .context("Query due expiries")?;
+    out.items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| {
+            let due: Stored<DueDeal> = prm_shared::dynamo::from_item(i)?;
+            Ok((due.record.deal_id, due.keys.sk))
+        })
+        .collect()
+}
+
+/// Removes an expiry entry whose deal no longer needs it.
+pub async fn drop_due(db: &Db, sk: &str) -> anyhow::Result<()> {
+    db.client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(key(DUE_EXPIRY, sk)))
+        .send()
+        .await
+        .context("DeleteItem due expiry")?;
+    Ok(())
 }
 
 /// Filters of the deal list.

@@ -58,26 +58,35 @@ async fn not_found() -> impl IntoResponse {
 pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     let sdk = cfg.endpoints.sdk_config().await;
     let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
-    let core = CoreConfig { table_name: cfg.table_name.clone(), cursor_secret: cfg.cursor_secret.clone().into_bytes() };
     let portal_cfg = portal::PortalConfig {
-        core,
+        core: core_config(cfg),
         user_pool_id: cfg.user_pool_id.clone(),
         sender_email: cfg.sender_email.clone(),
         portal_url: cfg.portal_url.clone(),
         program_name: "Demo Partner Program".into(),
     };
-    let deals_cfg = deals::DealsConfig {
-        core: portal_cfg.core.clone(),
-        protection_days: 90,
-        event_bus_name: cfg.event_bus_name.clone(),
-    };
-    let deals_state = deals::DealsState::new(&deals_cfg, db.clone(), &sdk);
+    let deals_state = deals::DealsState::new(&deals_config(cfg), db.clone(), &sdk);
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
         .merge(portal::router(portal::AppState::new(portal_cfg, db, &sdk)))
         .merge(deals::router(deals_state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
+}
+
+fn core_config(cfg: &LocalConfig) -> CoreConfig {
+    CoreConfig { table_name: cfg.table_name.clone(), cursor_secret: cfg.cursor_secret.clone().into_bytes() }
+}
+
+fn deals_config(cfg: &LocalConfig) -> deals::DealsConfig {
+    deals::DealsConfig { core: core_config(cfg), protection_days: 90, event_bus_name: cfg.event_bus_name.clone() }
+}
+
+/// The deals function's state, for its scheduled sweep.
+pub async fn deals_state(cfg: &LocalConfig) -> deals::DealsState {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    deals::DealsState::new(&deals_config(cfg), db, &sdk)
 }
 
 /// The outbox publisher of this platform (for the sweep that, on AWS, the

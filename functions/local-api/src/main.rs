@@ -135,6 +135,7 @@ async fn dev() -> anyhow::Result<()> {
     // What the scheduled sweep does on AWS: republish events whose publication
     // after commit failed.
     let publisher = local_api::publisher(&cfg).await;
+    let deals_state = local_api::deals_state(&cfg).await;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
@@ -143,6 +144,11 @@ async fn dev() -> anyhow::Result<()> {
                 Ok(r) if r.published + r.failed > 0 => tracing::info!(?r, "outbox sweep"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox sweep failed"),
+            }
+            match deals::sweep::expire_due(&deals_state, chrono::Utc::now(), 100).await {
+                Ok(r) if r.expired + r.stale + r.failed > 0 => tracing::info!(?r, "deal expiry sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "deal expiry sweep failed"),
             }
         }
     });
