@@ -107,6 +107,24 @@ pub struct Stored<T> {
     pub record: T,
 }
 
+/// Key builders two functions must agree on (items one writes and another reads).
+pub mod keys {
+    /// Partition key of a partner and of what belongs to it.
+    pub fn partner(id: &str) -> String {
+        format!("PARTNER#{id}")
+    }
+
+    /// The index key of a region: case and spacing do not split a region.
+    pub fn region(region: &str) -> String {
+        region.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// gsi3 partition of the partners of a region.
+    pub fn partners_in_region(region_name: &str) -> String {
+        format!("PARTNERS#REGION#{}", region(region_name))
+    }
+}
+
 /// A string attribute value.
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

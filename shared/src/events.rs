@@ -323,6 +323,60 @@ pub mod deals {
     payload!(DealExtended);
 }
 
+/// Events of lead distribution (`source` = `prm.leads`).
+pub mod leads {
+    use super::Payload;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.leads";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// A lead was assigned to the partner of the envelope.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadAssigned {
+        /// The lead.
+        pub lead_id: String,
+        /// 0 for the first assignment.
+        pub attempt: u32,
+        /// When the partner must have answered.
+        pub accept_by: DateTime<Utc>,
+    }
+    payload!(LeadAssigned);
+
+    /// No eligible partner was left for a lead.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadUnassigned {
+        /// The lead.
+        pub lead_id: String,
+    }
+    payload!(LeadUnassigned);
+
+    /// The assigned partner accepted a lead.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadAccepted {
+        /// The lead.
+        pub lead_id: String,
+    }
+    payload!(LeadAccepted);
+
+    /// The assigned partner declined a lead.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadDeclined {
+        /// The lead.
+        pub lead_id: String,
+        /// Why.
+        pub reason: String,
+    }
+    payload!(LeadDeclined);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,5 +6,6 @@ mod bodies;
 mod deals;
 mod events;
 mod idempotency;
+mod leads;
 mod partners;
 mod users;

@@ -2,8 +2,12 @@
 //! and customer protection. `main.rs` runs [`router`] on Lambda; `local-api` merges it.
 
 pub mod customer;
+pub mod distribution;
 pub mod domain;
 pub mod events;
+pub mod lead;
+pub mod lead_routes;
+pub mod lead_store;
 pub mod routes;
 pub mod store;
 pub mod sweep;
@@ -50,6 +54,8 @@ pub struct DealsState {
     pub protection_days: i64,
     /// Publishes domain events through the outbox.
     pub events: Publisher,
+    /// Lead distribution rules.
+    pub rules: distribution::Rules,
 }
 
 impl DealsState {
@@ -60,7 +66,13 @@ impl DealsState {
             bus: cfg.event_bus_name.clone(),
             db: db.clone(),
         };
-        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), protection_days: cfg.protection_days, events }
+        Self {
+            db,
+            cursors: CursorCodec::new(&cfg.core.cursor_secret),
+            protection_days: cfg.protection_days,
+            events,
+            rules: distribution::Rules::default(),
+        }
     }
 }
 
@@ -74,6 +86,11 @@ pub fn api() -> OpenApiRouter<DealsState> {
         .routes(routes!(routes::reject_deal))
         .routes(routes!(routes::close_deal))
         .routes(routes!(routes::extend_deal))
+        .routes(routes!(lead_routes::create_lead, lead_routes::list_leads))
+        .routes(routes!(lead_routes::get_lead))
+        .routes(routes!(lead_routes::accept_lead))
+        .routes(routes!(lead_routes::decline_lead))
+        .routes(routes!(lead_routes::lead_assignment))
 }
 
 /// The function's HTTP handler.

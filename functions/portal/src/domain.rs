@@ -202,10 +202,8 @@ fn specialties(raw: &[String]) -> Result<Vec<String>, String> {
     text_list(raw, 20, 64)
 }
 
-/// The index key of a region: case and spacing do not split a region.
-pub fn region_key(region: &str) -> String {
-    region.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
-}
+/// The index key of a region (shared with the functions that read partners).
+pub use prm_shared::dynamo::keys::region as region_key;
 
 impl CreatePartnerRequest {
     /// Parses the request into a new partner (status onboarding).

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use prm_shared::cursor::CursorCodec;
-use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, key, n, s, to_item};
+use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, key, keys, n, s, to_item};
 use prm_shared::error::ApiResult;
 use prm_shared::validate::EmailAddress;
 use serde::{Deserialize, Serialize};
@@ -21,9 +21,7 @@ use crate::domain::{Partner, PartnerChanges, PartnerStatus, PartnerUser, Tier, r
 use prm_shared::validate::now;
 
 /// Partition key of a partner (and of its users).
-pub fn partner_pk(id: &str) -> String {
-    format!("PARTNER#{id}")
-}
+pub use prm_shared::dynamo::keys::partner as partner_pk;
 
 const PROFILE: &str = "PROFILE";
 
@@ -31,7 +29,7 @@ fn partner_item(p: &Partner) -> Stored<Partner> {
     let keys = Keys::new(partner_pk(&p.id), PROFILE, "partner")
         .with(GSI1, "PARTNERS", &p.id)
         .with(GSI2, format!("PARTNERS#TIER#{}", p.tier.as_str()), &p.id)
-        .with(GSI3, format!("PARTNERS#REGION#{}", region_key(&p.region)), &p.id);
+        .with(GSI3, keys::partners_in_region(&p.region), &p.id);
     Stored { keys, record: p.clone() }
 }
 
@@ -99,7 +97,7 @@ pub async fn list_partners(
     let region = f.region.as_deref().map(region_key);
     let (index, pk) = match (f.tier, &region) {
         (Some(t), _) => (GSI2, format!("PARTNERS#TIER#{}", t.as_str())),
-        (None, Some(r)) => (GSI3, format!("PARTNERS#REGION#{r}")),
+        (None, Some(r)) => (GSI3, keys::partners_in_region(r)),
         (None, None) => (GSI1, "PARTNERS".to_owned()),
     };
     let mut conditions = Vec::new();
@@ -107,7 +105,7 @@ pub async fn list_partners(
     if let (Some(_), Some(r)) = (f.tier, &region) {
         conditions.push("#f_region = :f_region");
         filter.names.insert("#f_region".into(), "gsi3pk".into());
-        filter.values.insert(":f_region".into(), s(format!("PARTNERS#REGION#{r}")));
+        filter.values.insert(":f_region".into(), s(keys::partners_in_region(r)));
     }
     if let Some(st) = f.status {
         conditions.push("#f_status = :f_status");
