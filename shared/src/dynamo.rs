@@ -119,6 +119,21 @@ pub mod keys {
         region.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// gsi1 partition of every item of a kind (e.g. `DEALS`).
+    pub fn all(kind: &str) -> String {
+        kind.to_owned()
+    }
+
+    /// gsi2 partition of a partner's items of a kind.
+    pub fn owned(kind: &str, partner_id: &str) -> String {
+        format!("PARTNER#{partner_id}#{kind}")
+    }
+
+    /// gsi3 partition of the items of a kind in a status.
+    pub fn by_status(kind: &str, status: &str) -> String {
+        format!("{kind}#STATUS#{status}")
+    }
+
     /// gsi3 partition of the partners of a region.
     pub fn partners_in_region(region_name: &str) -> String {
         format!("PARTNERS#REGION#{}", region(region_name))
@@ -355,6 +370,27 @@ fn key_of(item: &Item, index: Option<Index>) -> Item {
         attrs.extend([i.pk, i.sk]);
     }
     attrs.into_iter().filter_map(|a| item.get(a).map(|v| (a.to_owned(), v.clone()))).collect()
+}
+
+/// The list of a kind of item (indexed with [`keys::all`], [`keys::owned`] and
+/// [`keys::by_status`]) narrowed by owning partner and status: the partner's
+/// index with the status as a filter, else the status index, else all.
+pub fn owned_list(kind: &str, partner_id: Option<&str>, status: Option<&str>) -> PageQuery {
+    let (index, pk) = match (partner_id, status) {
+        (Some(p), _) => (GSI2, keys::owned(kind, p)),
+        (None, Some(st)) => (GSI3, keys::by_status(kind, st)),
+        (None, None) => (GSI1, keys::all(kind)),
+    };
+    let filter = match (partner_id, status) {
+        (Some(_), Some(st)) => Some(Filter {
+            expression: "#f_status = :f_status".into(),
+            names: HashMap::from([("#f_status".to_owned(), "status".to_owned())]),
+            values: HashMap::from([(":f_status".to_owned(), s(st))]),
+        }),
+        _ => None,
+    };
+    let scope = format!("{kind}|partner={}|status={}", partner_id.unwrap_or(""), status.unwrap_or(""));
+    PageQuery { index: Some(index), pk, sk_prefix: None, filter, forward: true, scope }
 }
 
 /// `?limit=&cursor=` of a list route, validated.

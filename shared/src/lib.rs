@@ -7,6 +7,7 @@ pub mod aws;
 pub mod config;
 pub mod cursor;
 pub mod dynamo;
+pub mod enums;
 pub mod error;
 pub mod events;
 pub mod idempotency;

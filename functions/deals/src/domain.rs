@@ -10,56 +10,25 @@ use utoipa::ToSchema;
 
 use crate::customer::CustomerKeys;
 
-/// Where a registration is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DealStatus {
-    /// Waiting for the vendor's review.
-    Submitted,
-    /// Protected for the partner until `protection_expires_at`.
-    Approved,
-    /// Refused by the vendor.
-    Rejected,
-    /// Closed, won.
-    Won,
-    /// Closed, lost.
-    Lost,
-    /// Protection ran out before closing.
-    Expired,
+prm_shared::string_enum! {
+    /// Where a registration is in its life.
+    DealStatus {
+        /// Waiting for the vendor's review.
+        Submitted => "submitted",
+        /// Protected for the partner until `protection_expires_at`.
+        Approved => "approved",
+        /// Refused by the vendor.
+        Rejected => "rejected",
+        /// Closed, won.
+        Won => "won",
+        /// Closed, lost.
+        Lost => "lost",
+        /// Protection ran out before closing.
+        Expired => "expired",
+    }
 }
 
 impl DealStatus {
-    /// Every status.
-    pub const ALL: [DealStatus; 6] = [
-        DealStatus::Submitted,
-        DealStatus::Approved,
-        DealStatus::Rejected,
-        DealStatus::Won,
-        DealStatus::Lost,
-        DealStatus::Expired,
-    ];
-
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DealStatus::Submitted => "submitted",
-            DealStatus::Approved => "approved",
-            DealStatus::Rejected => "rejected",
-            DealStatus::Won => "won",
-            DealStatus::Lost => "lost",
-            DealStatus::Expired => "expired",
-        }
-    }
-
-    /// Parses a wire value.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let v = raw.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == v)
-            .ok_or_else(|| format!("must be one of: {}", Self::ALL.map(|s| s.as_str()).join(", ")))
-    }
-
     /// Whether the deal still holds (or asks for) the customer.
     pub fn is_open(self) -> bool {
         matches!(self, DealStatus::Submitted | DealStatus::Approved)
@@ -466,8 +435,8 @@ mod tests {
         use DealStatus::*;
         let allowed =
             [(Submitted, Approved), (Submitted, Rejected), (Approved, Won), (Approved, Lost), (Approved, Expired)];
-        for from in DealStatus::ALL {
-            for to in DealStatus::ALL {
+        for &from in DealStatus::ALL {
+            for &to in DealStatus::ALL {
                 assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
             }
         }

@@ -9,38 +9,15 @@ use utoipa::ToSchema;
 use crate::distribution::{Evidence, LeadFacts};
 use crate::domain::Contact;
 
-/// Where a lead is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LeadStatus {
-    /// Waiting for the assigned partner to accept or decline.
-    Assigned,
-    /// Taken by the assigned partner.
-    Accepted,
-    /// No eligible partner is left.
-    Unassigned,
-}
-
-impl LeadStatus {
-    /// Every status.
-    pub const ALL: [LeadStatus; 3] = [LeadStatus::Assigned, LeadStatus::Accepted, LeadStatus::Unassigned];
-
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadStatus::Assigned => "assigned",
-            LeadStatus::Accepted => "accepted",
-            LeadStatus::Unassigned => "unassigned",
-        }
-    }
-
-    /// Parses a wire value.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let v = raw.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == v)
-            .ok_or_else(|| format!("must be one of: {}", Self::ALL.map(|s| s.as_str()).join(", ")))
+prm_shared::string_enum! {
+    /// Where a lead is.
+    LeadStatus {
+        /// Waiting for the assigned partner to accept or decline.
+        Assigned => "assigned",
+        /// Taken by the assigned partner.
+        Accepted => "accepted",
+        /// No eligible partner is left.
+        Unassigned => "unassigned",
     }
 }
 

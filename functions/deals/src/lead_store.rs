@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use prm_shared::cursor::CursorCodec;
-use prm_shared::dynamo::{Db, Filter, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, key, keys, n, s, to_item};
+use prm_shared::dynamo::{Db, GSI1, GSI2, GSI3, Keys, PK, Page, Stored, key, keys, n, owned_list, s, to_item};
 use prm_shared::error::ApiResult;
 use serde::{Deserialize, Serialize};
 
@@ -25,9 +25,7 @@ fn lead_pk(id: &str) -> String {
     format!("LEAD#{id}")
 }
 
-fn partner_leads(partner_id: &str) -> String {
-    format!("PARTNER#{partner_id}#LEADS")
-}
+const LEADS: &str = "LEADS";
 
 const STATS: &str = "LEADSTATS";
 
@@ -38,7 +36,7 @@ fn lead_item(l: &Lead) -> Stored<Lead> {
         &l.id,
     );
     if let Some(p) = &l.partner_id {
-        k = k.with(GSI2, partner_leads(p), &l.id);
+        k = k.with(GSI2, keys::owned(LEADS, p), &l.id);
     }
     Stored { keys: k, record: l.clone() }
 }
@@ -259,25 +257,7 @@ pub async fn list_leads(
     limit: usize,
     cursor: Option<&str>,
 ) -> ApiResult<Page<Lead>> {
-    let (index, pk) = match (&f.partner_id, f.status) {
-        (Some(p), _) => (GSI2, partner_leads(p)),
-        (None, Some(st)) => (GSI3, format!("LEADS#STATUS#{}", st.as_str())),
-        (None, None) => (GSI1, "LEADS".to_owned()),
-    };
-    let filter = match (&f.partner_id, f.status) {
-        (Some(_), Some(st)) => Some(Filter {
-            expression: "#f_status = :f_status".into(),
-            names: HashMap::from([("#f_status".to_owned(), "status".to_owned())]),
-            values: HashMap::from([(":f_status".to_owned(), s(st.as_str()))]),
-        }),
-        _ => None,
-    };
-    let scope = format!(
-        "leads|partner={}|status={}",
-        f.partner_id.as_deref().unwrap_or(""),
-        f.status.map(|s| s.as_str()).unwrap_or("")
-    );
-    let query = PageQuery { index: Some(index), pk, sk_prefix: None, filter, forward: true, scope };
+    let query = owned_list(LEADS, f.partner_id.as_deref(), f.status.map(LeadStatus::as_str));
     let page: Page<Stored<Lead>> = db.query_page(&query, limit, cursor, codec).await?;
     Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
 use prm_shared::dynamo::{
-    Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, PageQuery, Stored, TransactError, key, n, s, to_item,
+    Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, Stored, TransactError, key, keys, n, owned_list, s, to_item,
 };
 use prm_shared::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
@@ -30,9 +30,7 @@ use crate::domain::{Deal, DealStatus};
 fn deal_pk(id: &str) -> String {
     format!("DEAL#{id}")
 }
-fn partner_deals(partner_id: &str) -> String {
-    format!("PARTNER#{partner_id}#DEALS")
-}
+const DEALS: &str = "DEALS";
 fn customer_pk(key: &str) -> String {
     format!("CUSTOMER#{key}")
 }
@@ -45,9 +43,9 @@ fn protection_pk(key: &str) -> String {
 
 fn deal_item(d: &Deal) -> Stored<Deal> {
     let keys = Keys::new(deal_pk(&d.id), "DEAL", "deal")
-        .with(GSI1, "DEALS", &d.id)
-        .with(GSI2, partner_deals(&d.partner_id), &d.id)
-        .with(GSI3, format!("DEALS#STATUS#{}", d.status.as_str()), &d.id);
+        .with(GSI1, keys::all(DEALS), &d.id)
+        .with(GSI2, keys::owned(DEALS, &d.partner_id), &d.id)
+        .with(GSI3, keys::by_status(DEALS, d.status.as_str()), &d.id);
     Stored { keys, record: d.clone() }
 }
 
@@ -394,25 +392,7 @@ pub async fn list_deals(
     limit: usize,
     cursor: Option<&str>,
 ) -> ApiResult<Page<Deal>> {
-    let (index, pk) = match (&f.partner_id, f.status) {
-        (Some(p), _) => (GSI2, partner_deals(p)),
-        (None, Some(st)) => (GSI3, format!("DEALS#STATUS#{}", st.as_str())),
-        (None, None) => (GSI1, "DEALS".to_owned()),
-    };
-    let filter = match (&f.partner_id, f.status) {
-        (Some(_), Some(st)) => Some(Filter {
-            expression: "#f_status = :f_status".into(),
-            names: HashMap::from([("#f_status".to_owned(), "status".to_owned())]),
-            values: HashMap::from([(":f_status".to_owned(), s(st.as_str()))]),
-        }),
-        _ => None,
-    };
-    let scope = format!(
-        "deals|partner={}|status={}",
-        f.partner_id.as_deref().unwrap_or(""),
-        f.status.map(|s| s.as_str()).unwrap_or("")
-    );
-    let query = PageQuery { index: Some(index), pk, sk_prefix: None, filter, forward: true, scope };
+    let query = owned_list(DEALS, f.partner_id.as_deref(), f.status.map(DealStatus::as_str));
     let page: Page<Stored<Deal>> = db.query_page(&query, limit, cursor, codec).await?;
     Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }

@@ -8,36 +8,7 @@ use prm_shared::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        pub enum $name {
-            $($(#[$vm])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            /// Every value, in order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The wire value.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses a wire value (case-insensitive); the error lists the allowed ones.
-            pub fn parse(raw: &str) -> Result<Self, String> {
-                let v = raw.trim().to_ascii_lowercase();
-                Self::ALL.iter().copied().find(|x| x.as_str() == v).ok_or_else(|| {
-                    let allowed: Vec<&str> = Self::ALL.iter().map(|x| x.as_str()).collect();
-                    format!("must be one of: {}", allowed.join(", "))
-                })
-            }
-        }
-    };
-}
-
-string_enum! {
+prm_shared::string_enum! {
     /// How a partner sells.
     PartnerType {
         /// Resells the vendor's products.
@@ -53,7 +24,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+prm_shared::string_enum! {
     /// The program tier, lowest first.
     Tier {
         /// Entry tier.
@@ -67,7 +38,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+prm_shared::string_enum! {
     /// Where a partner is in its life cycle.
     PartnerStatus {
         /// Signed up, working through onboarding.
@@ -81,7 +52,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+prm_shared::string_enum! {
     /// The roles a partner's staff can be invited with.
     PartnerRole {
         /// Manages its partner's profile and users.
