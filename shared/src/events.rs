@@ -321,6 +321,18 @@ pub mod deals {
         pub days: i64,
     }
     payload!(DealExtended);
+
+    /// A registration was not reviewed within the review period.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealApprovalOverdue {
+        /// The deal.
+        pub deal_id: String,
+        /// When it was registered.
+        pub submitted_at: DateTime<Utc>,
+        /// When the review was due.
+        pub review_due_at: DateTime<Utc>,
+    }
+    payload!(DealApprovalOverdue);
 }
 
 /// Events of lead distribution (`source` = `prm.leads`).

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod cursor;
+pub mod due;
 pub mod dynamo;
 pub mod enums;
 pub mod error;

@@ -326,9 +326,9 @@ async fn the_expiry_sweep_ends_lapsed_protection_once_and_frees_the_customer() {
     let state = local_api::deals_state(&w.app.config).await;
     let later = chrono::Utc::now() + chrono::Duration::days(2);
     let report = deals::sweep::expire_due(&state, later, 100).await.unwrap();
-    assert_eq!((report.expired, report.failed), (1, 0), "{report:?}");
+    assert_eq!((report.changed, report.failed), (1, 0), "{report:?}");
     let again = deals::sweep::expire_due(&state, later, 100).await.unwrap();
-    assert_eq!((again.expired, again.stale, again.failed), (0, 0, 0), "a second run does nothing");
+    assert_eq!((again.changed, again.stale, again.failed), (0, 0, 0), "a second run does nothing");
 
     let expired = expect_json(w.app.get(&ap, &w.a).await, StatusCode::OK).await;
     assert_eq!(expired["status"], "expired");
@@ -338,4 +338,41 @@ async fn the_expiry_sweep_ends_lapsed_protection_once_and_frees_the_customer() {
     expect_json(w.app.post(&format!("{bp}/approve"), &w.manager, &json!({})).await, StatusCode::OK).await;
     let types: Vec<_> = w.app.events(9, std::time::Duration::from_secs(10)).await.into_iter().map(|(t, _)| t).collect();
     assert!(types.contains(&"DealExpired".to_owned()), "{types:?}");
+}
+
+#[tokio::test]
+async fn a_registration_not_reviewed_in_time_is_flagged_once() {
+    let w = world().await;
+    let late = register(&w, &w.a, "Oscorp", "oscorp.com").await;
+    let reviewed = register(&w, &w.a, "Daily Bugle", "dailybugle.com").await;
+    assert!(late["review_due_at"].is_string() && late["review_overdue"] == false);
+    expect_json(
+        w.app.post(&format!("/v1/deals/{}/approve", reviewed["id"].as_str().unwrap()), &w.manager, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let state = local_api::deals_state(&w.app.config).await;
+    let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert_eq!(deals::sweep::flag_overdue_reviews(&state, soon, 100).await.unwrap().changed, 0, "not due yet");
+    let later = chrono::Utc::now() + chrono::Duration::hours(49);
+    let report = deals::sweep::flag_overdue_reviews(&state, later, 100).await.unwrap();
+    assert_eq!((report.changed, report.stale, report.failed), (1, 0, 0), "only the unreviewed one");
+    let again = deals::sweep::flag_overdue_reviews(&state, later, 100).await.unwrap();
+    assert_eq!((again.changed, again.stale, again.failed), (0, 0, 0));
+    let flagged = expect_json(
+        w.app.get(&format!("/v1/deals/{}", late["id"].as_str().unwrap()), &w.manager).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(flagged["review_overdue"], true);
+    let events = w.app.events(5, std::time::Duration::from_secs(10)).await;
+    let overdue: Vec<_> = events.iter().filter(|(t, _)| t == "DealApprovalOverdue").collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].1["deal_id"], late["id"]);
+    // Approving it afterwards still works.
+    expect_json(
+        w.app.post(&format!("/v1/deals/{}/approve", late["id"].as_str().unwrap()), &w.manager, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
 }

@@ -127,6 +127,12 @@ pub struct Deal {
     pub protection_expires_at: Option<DateTime<Utc>>,
     /// Final amount, once won.
     pub closed_amount: Option<Money>,
+    /// When the vendor should have reviewed the registration.
+    #[serde(default)]
+    pub review_due_at: Option<DateTime<Utc>>,
+    /// Set when the review period passed without a decision.
+    #[serde(default)]
+    pub review_overdue: bool,
     /// A pending request of the partner for more protection time.
     #[serde(default)]
     pub extension_request: Option<ExtensionRequest>,
@@ -272,6 +278,8 @@ impl RegisterDealRequest {
             protection_expires_at: None,
             closed_amount: None,
             extension_request: None,
+            review_due_at: None,
+            review_overdue: false,
             history: vec![Transition { at, by: by.to_owned(), from: None, to: DealStatus::Submitted, reason: None }],
             created_at: at,
             updated_at: at,

@@ -30,6 +30,8 @@ pub struct DealsConfig {
     pub protection_days: i64,
     /// The event bus (`EVENT_BUS_NAME`).
     pub event_bus_name: String,
+    /// Hours the vendor has to review a registration (`DEAL_REVIEW_SLA_HOURS`, default 48).
+    pub review_sla_hours: i64,
 }
 
 impl DealsConfig {
@@ -39,6 +41,7 @@ impl DealsConfig {
             core: CoreConfig::from_source(src)?,
             protection_days: parsed_or(src, "DEFAULT_PROTECTION_DAYS", 90)?,
             event_bus_name: required(src, "EVENT_BUS_NAME")?,
+            review_sla_hours: parsed_or(src, "DEAL_REVIEW_SLA_HOURS", 48)?,
         })
     }
 }
@@ -56,6 +59,8 @@ pub struct DealsState {
     pub events: Publisher,
     /// Lead distribution rules.
     pub rules: distribution::Rules,
+    /// Hours the vendor has to review a registration.
+    pub review_sla_hours: i64,
 }
 
 impl DealsState {
@@ -72,6 +77,7 @@ impl DealsState {
             protection_days: cfg.protection_days,
             events,
             rules: distribution::Rules::default(),
+            review_sla_hours: cfg.review_sla_hours,
         }
     }
 }

@@ -71,6 +71,7 @@ pub async fn register_deal(
     deal.conflict =
         ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
     deal.conflicting_deal_ids = deal_ids;
+    deal.review_due_at = Some(at + Duration::hours(st.review_sla_hours));
     let events = crate::events::registered(&deal)?;
     let outbox = events.iter().map(|e| st.events.outbox_put(e)).collect::<anyhow::Result<Vec<_>>>()?;
     match store::register(&st.db, &deal, outbox).await {

@@ -18,6 +18,7 @@ use anyhow::Context;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
+use prm_shared::due::DueIndex;
 use prm_shared::dynamo::{
     Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, Stored, TransactError, key, keys, n, owned_list, s, to_item,
 };
@@ -195,6 +196,9 @@ pub async fn register(db: &Db, deal: &Deal, outbox: Vec<TransactWriteItem>) -> R
     for e in entries(deal) {
         items.push(put(db, to_item(&e)?, None)?);
     }
+    if let Some(review) = deal.review_due_at {
+        items.push(REVIEW_DUE.put(db, review, &deal.id)?);
+    }
     items.extend(outbox);
     match db.transact(items).await {
         Ok(()) => Ok(()),
@@ -230,12 +234,10 @@ fn map_cancel(e: TransactError, protection_items: std::ops::Range<usize>) -> Tra
     }
 }
 
-/// The partition of due protection expiries, sorted by expiry: the sweep's index.
-const DUE_EXPIRY: &str = "DUE#DEAL_PROTECTION";
-
-fn due_sk(expires: DateTime<Utc>, deal_id: &str) -> String {
-    format!("{}#{deal_id}", expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-}
+/// Approved deals by the end of their protection: the expiry sweep's index.
+pub const PROTECTION_DUE: DueIndex = DueIndex { name: "DEAL_PROTECTION" };
+/// Submitted deals by the end of their review period: the overdue sweep's index.
+pub const REVIEW_DUE: DueIndex = DueIndex { name: "DEAL_REVIEW" };
 
 /// Writes `next` (approved, or an approved deal with a later expiry) and
 /// claims or extends the customer's protection items, unless another deal's
@@ -271,10 +273,12 @@ pub async fn protect(
         items.push(put(db, to_item(&e)?, None)?);
     }
     if let Some(old) = current.protection_expires_at {
-        items.push(delete(db, DUE_EXPIRY.to_owned(), &due_sk(old, &current.id))?);
+        items.push(PROTECTION_DUE.delete(db, old, &current.id)?);
     }
-    let due = Keys::new(DUE_EXPIRY, due_sk(until, &next.id), "due-protection-expiry");
-    items.push(put(db, to_item(&Stored { keys: due, record: DueDeal { deal_id: next.id.clone() } })?, None)?);
+    if let (DealStatus::Submitted, Some(review)) = (current.status, current.review_due_at) {
+        items.push(REVIEW_DUE.delete(db, review, &current.id)?);
+    }
+    items.push(PROTECTION_DUE.put(db, until, &next.id)?);
     items.extend(outbox);
     db.transact(items).await.map_err(|e| map_cancel(e, 1..1 + keys.len()))
 }
@@ -302,7 +306,10 @@ pub async fn close(
 ) -> Result<(), TransitionError> {
     let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
     if let Some(old) = current.protection_expires_at {
-        items.push(delete(db, DUE_EXPIRY.to_owned(), &due_sk(old, &current.id))?);
+        items.push(PROTECTION_DUE.delete(db, old, &current.id)?);
+    }
+    if let (DealStatus::Submitted, Some(review)) = (current.status, current.review_due_at) {
+        items.push(REVIEW_DUE.delete(db, review, &current.id)?);
     }
     let keys = current.keys();
     if let Some(primary) = keys.primary() {
@@ -330,49 +337,6 @@ pub async fn close(
         TransitionError::Other(_) => TransitionError::Stale,
         other => other,
     })
-}
-
-/// An entry of the expiry index.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct DueDeal {
-    deal_id: String,
-}
-
-/// Deals whose protection ended before `now`, oldest first (at most `max`).
-pub async fn due_for_expiry(db: &Db, now: DateTime<Utc>, max: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let out = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("#pk = :pk AND #sk < :now")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_names("#sk", "sk")
-        .expression_attribute_values(":pk", s(DUE_EXPIRY))
-        .expression_attribute_values(":now", s(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
-        .limit(i32::try_from(max.clamp(1, 1000)).unwrap_or(100))
-        .send()
-        .await
-        .context("Query due expiries")?;
-    out.items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| {
-            let due: Stored<DueDeal> = prm_shared::dynamo::from_item(i)?;
-            Ok((due.record.deal_id, due.keys.sk))
-        })
-        .collect()
-}
-
-/// Removes an expiry entry whose deal no longer needs it.
-pub async fn drop_due(db: &Db, sk: &str) -> anyhow::Result<()> {
-    db.client
-        .delete_item()
-        .table_name(&db.table)
-        .set_key(Some(key(DUE_EXPIRY, sk)))
-        .send()
-        .await
-        .context("DeleteItem due expiry")?;
-    Ok(())
 }
 
 /// Filters of the deal list.

@@ -79,7 +79,12 @@ fn core_config(cfg: &LocalConfig) -> CoreConfig {
 }
 
 fn deals_config(cfg: &LocalConfig) -> deals::DealsConfig {
-    deals::DealsConfig { core: core_config(cfg), protection_days: 90, event_bus_name: cfg.event_bus_name.clone() }
+    deals::DealsConfig {
+        core: core_config(cfg),
+        protection_days: 90,
+        event_bus_name: cfg.event_bus_name.clone(),
+        review_sla_hours: 48,
+    }
 }
 
 /// The deals function's state, for its scheduled sweep.

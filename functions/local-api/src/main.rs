@@ -145,10 +145,16 @@ async fn dev() -> anyhow::Result<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox sweep failed"),
             }
-            match deals::sweep::expire_due(&deals_state, chrono::Utc::now(), 100).await {
-                Ok(r) if r.expired + r.stale + r.failed > 0 => tracing::info!(?r, "deal expiry sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "deal expiry sweep failed"),
+            let now = chrono::Utc::now();
+            for (name, run) in [
+                ("deal expiry", deals::sweep::expire_due(&deals_state, now, 100).await),
+                ("overdue reviews", deals::sweep::flag_overdue_reviews(&deals_state, now, 100).await),
+            ] {
+                match run {
+                    Ok(r) if r.changed + r.stale + r.failed > 0 => tracing::info!(?r, "{name} sweep"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "{name} sweep failed"),
+                }
             }
         }
     });

@@ -1,0 +1,101 @@
+//! Due-date indexes for scheduled sweeps: one partition per kind of deadline
+//! (`DUE#{name}`), sorted by the deadline, so a sweep Queries the entries that
+//! are due instead of scanning. Entries are written and removed in the same
+//! transaction as the change that sets or settles the deadline.
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dynamo::{Db, Keys, PK, SK, Stored, key, s, to_item};
+
+/// One kind of deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueIndex {
+    /// Its name, e.g. `DEAL_PROTECTION`.
+    pub name: &'static str,
+}
+
+/// An entry that has come due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueEntry {
+    /// The id of the object with the deadline.
+    pub id: String,
+    /// The entry's sort key (deadline and id), to remove it.
+    pub sk: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    id: String,
+}
+
+impl DueIndex {
+    fn pk(&self) -> String {
+        format!("DUE#{}", self.name)
+    }
+
+    /// The sort key of `id` due at `at`.
+    pub fn sk(at: DateTime<Utc>, id: &str) -> String {
+        format!("{}#{id}", at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    /// The write that records `id` as due at `at`.
+    pub fn put(&self, db: &Db, at: DateTime<Utc>, id: &str) -> anyhow::Result<TransactWriteItem> {
+        let keys = Keys::new(self.pk(), Self::sk(at, id), "due");
+        let put = Put::builder()
+            .table_name(&db.table)
+            .set_item(Some(to_item(&Stored { keys, record: Record { id: id.to_owned() } })?))
+            .build()
+            .context("building due Put")?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The write that removes the entry of `id` due at `at`.
+    pub fn delete(&self, db: &Db, at: DateTime<Utc>, id: &str) -> anyhow::Result<TransactWriteItem> {
+        let d = Delete::builder()
+            .table_name(&db.table)
+            .set_key(Some(key(self.pk(), Self::sk(at, id))))
+            .build()
+            .context("building due Delete")?;
+        Ok(TransactWriteItem::builder().delete(d).build())
+    }
+
+    /// Entries due before `now`, oldest first, at most `max`.
+    pub async fn due(&self, db: &Db, now: DateTime<Utc>, max: usize) -> anyhow::Result<Vec<DueEntry>> {
+        let out = db
+            .client
+            .query()
+            .table_name(&db.table)
+            .key_condition_expression("#pk = :pk AND #sk < :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(self.pk()))
+            .expression_attribute_values(":now", s(now.to_rfc3339_opts(SecondsFormat::Millis, true)))
+            .limit(i32::try_from(max.clamp(1, 1000)).unwrap_or(100))
+            .send()
+            .await
+            .with_context(|| format!("Query {}", self.pk()))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| {
+                let e: Stored<Record> = crate::dynamo::from_item(i)?;
+                Ok(DueEntry { id: e.record.id, sk: e.keys.sk })
+            })
+            .collect()
+    }
+
+    /// Removes an entry left behind (its object moved on without removing it).
+    pub async fn drop(&self, db: &Db, entry: &DueEntry) -> anyhow::Result<()> {
+        db.client
+            .delete_item()
+            .table_name(&db.table)
+            .set_key(Some(key(self.pk(), &entry.sk)))
+            .send()
+            .await
+            .context("DeleteItem due entry")?;
+        Ok(())
+    }
+}
