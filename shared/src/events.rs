@@ -387,6 +387,16 @@ pub mod leads {
         pub reason: String,
     }
     payload!(LeadDeclined);
+
+    /// The assigned partner let the acceptance deadline pass.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadLapsed {
+        /// The lead.
+        pub lead_id: String,
+        /// The deadline that passed.
+        pub accept_by: DateTime<Utc>,
+    }
+    payload!(LeadLapsed);
 }
 
 #[cfg(test)]

@@ -170,3 +170,40 @@ async fn only_the_assigned_partner_accepts_a_lead_and_only_once() {
         expect_json(w.app.get(&format!("/v1/leads?partner_id={other_id}"), &w.admin).await, StatusCode::OK).await;
     assert!(none["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_lead_left_unanswered_past_its_deadline_moves_on_once() {
+    let (w, _) = world(&[("A", "gold", "LATAM"), ("B", "gold", "LATAM")]).await;
+    let created = expect_json(w.app.post("/v1/leads", &w.admin, &lead("LATAM")).await, StatusCode::CREATED).await;
+    let id = created["id"].as_str().unwrap();
+    let first = created["partner_id"].as_str().unwrap().to_owned();
+    let answered = expect_json(w.app.post("/v1/leads", &w.admin, &lead("LATAM")).await, StatusCode::CREATED).await;
+    let answered_owner = answered["partner_id"].as_str().unwrap().to_owned();
+    expect_json(
+        w.app
+            .post(
+                &format!("/v1/leads/{}/accept", answered["id"].as_str().unwrap()),
+                &w.users[&answered_owner],
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let state = local_api::deals_state(&w.app.config).await;
+    let early = deals::sweep::lapse_unanswered_leads(&state, chrono::Utc::now(), 100).await.unwrap();
+    assert_eq!(early.changed, 0, "nothing is due yet");
+    let later = chrono::Utc::now() + chrono::Duration::hours(49);
+    let report = deals::sweep::lapse_unanswered_leads(&state, later, 100).await.unwrap();
+    assert_eq!((report.changed, report.failed), (1, 0), "{report:?}");
+    let again = deals::sweep::lapse_unanswered_leads(&state, later, 100).await.unwrap();
+    assert_eq!((again.changed, again.failed), (0, 0), "the new assignment is not due at that time yet");
+
+    let ev = expect_json(w.app.get(&format!("/v1/leads/{id}/assignment"), &w.manager).await, StatusCode::OK).await;
+    assert_eq!(ev["history"][0]["result"], "lapsed");
+    assert_ne!(ev["partner_id"].as_str().unwrap(), first, "the lapsed partner is passed over");
+    assert_eq!(ev["status"], "assigned");
+    let types: Vec<_> = w.app.events(6, std::time::Duration::from_secs(10)).await.into_iter().map(|(t, _)| t).collect();
+    assert!(types.contains(&"LeadLapsed".to_owned()), "{types:?}");
+}

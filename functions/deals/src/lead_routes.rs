@@ -33,15 +33,15 @@ fn assignment_event(next: &Lead, actor: &str, at: DateTime<Utc>) -> anyhow::Resu
 
 /// Assigns `current` (after `answer` from its previous partner, if any) and
 /// writes it; a partner that filled up meanwhile is passed over on retry.
-async fn assign_and_write(
+pub(crate) async fn assign_and_write(
     st: &DealsState,
     current: Option<&Lead>,
     base: Lead,
     answer: Option<(&str, Answer)>,
     mut extra_events: Vec<PendingEvent>,
     actor: &str,
+    at: DateTime<Utc>,
 ) -> Result<Lead, LeadWriteError> {
-    let at = now();
     let facts = lead_store::partner_facts(&st.db, &base.region).await?;
     let evidence = distribution::assign(&st.rules, &base.facts(), &facts);
     let next = base.assigned(evidence, st.rules.acceptance_sla_hours, at);
@@ -68,7 +68,7 @@ pub async fn create_lead(
     caller.require_vendor()?;
     let lead = body.parse()?.into_lead(ulid::Ulid::new().to_string(), &caller.sub, now())?;
     for _ in 0..5 {
-        match assign_and_write(&st, None, lead.clone(), None, vec![], &caller.sub).await {
+        match assign_and_write(&st, None, lead.clone(), None, vec![], &caller.sub, now()).await {
             Ok(next) => return Ok(created(&format!("/v1/leads/{}", next.id), next)),
             Err(LeadWriteError::Capacity) => continue,
             Err(LeadWriteError::Stale) => return Err(ApiError::Conflict("the lead already exists".into())),
@@ -232,6 +232,7 @@ pub async fn decline_lead(
             Some((&partner_id, Answer::Declined)),
             vec![declined],
             &caller.sub,
+            at,
         )
         .await;
         match res {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use prm_shared::cursor::CursorCodec;
+use prm_shared::due::DueIndex;
 use prm_shared::dynamo::{Db, GSI1, GSI2, GSI3, Keys, PK, Page, Stored, key, keys, n, owned_list, s, to_item};
 use prm_shared::error::ApiResult;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,9 @@ fn lead_pk(id: &str) -> String {
 const LEADS: &str = "LEADS";
 
 const STATS: &str = "LEADSTATS";
+
+/// Assigned leads by their acceptance deadline: the lapse sweep's index.
+pub const ACCEPT_DUE: DueIndex = DueIndex { name: "LEAD_ACCEPTANCE" };
 
 fn lead_item(l: &Lead) -> Stored<Lead> {
     let mut k = Keys::new(lead_pk(&l.id), "LEAD", "lead").with(GSI1, "LEADS", &l.id).with(
@@ -213,6 +217,17 @@ pub async fn write(
         && (current.is_none_or(|c| c.partner_id != next.partner_id || c.status != LeadStatus::Assigned));
     if let (true, Some(p)) = (newly_assigned, &next.partner_id) {
         items.push(counter(db, p, "ADD #open :one", vec![(":one", 1)], Some(capacity))?);
+    }
+    // The acceptance deadline moves with the assignment.
+    let old_due = current.filter(|c| c.status == LeadStatus::Assigned).and_then(|c| c.accept_by);
+    let new_due = Some(next).filter(|n| n.status == LeadStatus::Assigned).and_then(|n| n.accept_by);
+    if old_due != new_due {
+        if let Some(at) = old_due {
+            items.push(ACCEPT_DUE.delete(db, at, &next.id)?);
+        }
+        if let Some(at) = new_due {
+            items.push(ACCEPT_DUE.put(db, at, &next.id)?);
+        }
     }
     items.extend(outbox);
     db.transact(items).await.map_err(|e| {

@@ -1,12 +1,17 @@
 //! Scheduled sweeps of the deals function, each driven by a due-date index
 //! (never a Scan) and idempotent when run twice:
 //! - the expiry of deal protection (the deal becomes `expired`, the customer is freed);
-//! - overdue reviews (the registration is flagged and `DealApprovalOverdue` emitted).
+//! - overdue reviews (the registration is flagged and `DealApprovalOverdue` emitted);
+//! - leads whose assigned partner let the acceptance deadline pass (reassigned).
 
 use chrono::{DateTime, Utc};
 use prm_shared::due::DueIndex;
 use prm_shared::events::PendingEvent;
 use prm_shared::events::deals::DealApprovalOverdue;
+use prm_shared::events::leads::LeadLapsed;
+
+use crate::lead::LeadStatus;
+use crate::lead_store::{self, ACCEPT_DUE, Answer, LeadWriteError};
 
 use crate::DealsState;
 use crate::domain::DealStatus;
@@ -98,6 +103,53 @@ pub async fn flag_overdue_reviews(st: &DealsState, now: DateTime<Utc>, max: usiz
                 Err(TransitionError::Stale) => continue,
                 Err(e) => {
                     tracing::warn!(deal_id = %entry.id, error = %e, "could not flag overdue review");
+                    break;
+                }
+            }
+        }
+        *outcome.unwrap_or(&mut report.failed) += 1;
+    }
+    Ok(report)
+}
+
+/// Reassigns, as of `now`, at most `max` leads whose assigned partner did not
+/// answer by the deadline; the lapse counts as a decline for that partner.
+pub async fn lapse_unanswered_leads(st: &DealsState, now: DateTime<Utc>, max: usize) -> anyhow::Result<SweepReport> {
+    let mut report = SweepReport::default();
+    for entry in ACCEPT_DUE.due(&st.db, now, max).await? {
+        let mut outcome = None;
+        for _ in 0..3 {
+            let current = lead_store::get_lead(&st.db, &entry.id).await?;
+            let Some((current, partner, accept_by)) = current.and_then(|l| {
+                let (p, by) = (l.partner_id.clone()?, l.accept_by?);
+                (l.status == LeadStatus::Assigned && by <= now && DueIndex::sk(by, &l.id) == entry.sk)
+                    .then_some((l, p, by))
+            }) else {
+                ACCEPT_DUE.drop(&st.db, &entry).await?;
+                outcome = Some(&mut report.stale);
+                break;
+            };
+            let lapsed = current.answered("lapsed", Some("acceptance deadline passed".into()), now);
+            let event =
+                PendingEvent::new(LeadLapsed { lead_id: current.id.clone(), accept_by }, Some(&partner), None, now)?;
+            let res = crate::lead_routes::assign_and_write(
+                st,
+                Some(&current),
+                lapsed,
+                Some((&partner, Answer::Declined)),
+                vec![event],
+                "system",
+                now,
+            )
+            .await;
+            match res {
+                Ok(_) => {
+                    outcome = Some(&mut report.changed);
+                    break;
+                }
+                Err(LeadWriteError::Stale | LeadWriteError::Capacity) => continue,
+                Err(LeadWriteError::Other(e)) => {
+                    tracing::warn!(lead_id = %entry.id, error = format!("{e:#}"), "could not reassign lapsed lead");
                     break;
                 }
             }

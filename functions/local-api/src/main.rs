@@ -149,6 +149,7 @@ async fn dev() -> anyhow::Result<()> {
             for (name, run) in [
                 ("deal expiry", deals::sweep::expire_due(&deals_state, now, 100).await),
                 ("overdue reviews", deals::sweep::flag_overdue_reviews(&deals_state, now, 100).await),
+                ("lapsed leads", deals::sweep::lapse_unanswered_leads(&deals_state, now, 100).await),
             ] {
                 match run {
                     Ok(r) if r.changed + r.stale + r.failed > 0 => tracing::info!(?r, "{name} sweep"),
