@@ -207,3 +207,45 @@ async fn a_lead_left_unanswered_past_its_deadline_moves_on_once() {
     let types: Vec<_> = w.app.events(6, std::time::Duration::from_secs(10)).await.into_iter().map(|(t, _)| t).collect();
     assert!(types.contains(&"LeadLapsed".to_owned()), "{types:?}");
 }
+
+#[tokio::test]
+async fn accepting_a_lead_can_register_its_deal_in_the_same_step() {
+    let (w, ids) = world(&[("A", "gold", "NA")]).await;
+    let owner = &w.users[&ids[0]];
+    let deal = json!({"title": "Prospect rollout", "amount": {"amount_minor": 250_000, "currency": "USD"}, "expected_close_date": "2027-05-01"});
+    let first = expect_json(w.app.post("/v1/leads", &w.admin, &lead("NA")).await, StatusCode::CREATED).await;
+    let accepted = expect_json(
+        w.app
+            .post(
+                &format!("/v1/leads/{}/accept", first["id"].as_str().unwrap()),
+                owner,
+                &json!({"register_deal": deal}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let deal_id = accepted["deal_id"].as_str().unwrap();
+    let registered = expect_json(w.app.get(&format!("/v1/deals/{deal_id}"), owner).await, StatusCode::OK).await;
+    assert_eq!(registered["status"], "submitted");
+    assert_eq!(registered["customer"]["company_name"], "Prospect Ltd");
+    assert_eq!(registered["contact"]["email"], "pat@prospect.example.com");
+
+    // A second lead of the same customer: the registration is a duplicate, so nothing is accepted.
+    let second = expect_json(w.app.post("/v1/leads", &w.admin, &lead("NA")).await, StatusCode::CREATED).await;
+    let path = format!("/v1/leads/{}", second["id"].as_str().unwrap());
+    expect_json(
+        w.app.post(&format!("{path}/accept"), owner, &json!({"register_deal": deal})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let still = expect_json(w.app.get(&path, owner).await, StatusCode::OK).await;
+    assert_eq!((still["status"].as_str(), still["deal_id"].as_str()), (Some("assigned"), None));
+    let bad = expect_json(
+        w.app.post(&format!("{path}/accept"), owner, &json!({"register_deal": {"title": "x"}})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(problem_fields(&bad), vec!["register_deal.amount"]);
+    expect_json(w.app.post(&format!("{path}/accept"), owner, &json!({})).await, StatusCode::OK).await;
+}

@@ -65,6 +65,9 @@ pub struct Lead {
     /// Partners that declined it (vendor staff only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined_by: Vec<String>,
+    /// The deal registration it was converted into on acceptance.
+    #[serde(default)]
+    pub deal_id: Option<String>,
     /// Who created it.
     pub created_by: String,
     /// When.
@@ -191,12 +194,59 @@ impl CreateLeadRequest {
                 accept_by: None,
                 assignments: vec![],
                 declined_by: vec![],
+                deal_id: None,
                 created_by: by.to_owned(),
                 created_at: at,
                 updated_at: at,
                 version: 0,
             }),
             _ => Err(ApiError::field("body", "invalid lead")),
+        }
+    }
+}
+
+/// `POST /v1/leads/{id}/accept`: optionally registers the deal at once.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptLeadRequest {
+    /// Register a deal for the lead's customer and contact, in the same step.
+    pub register_deal: Option<LeadDeal>,
+}
+
+/// What a deal registration from a lead needs beyond the lead.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadDeal {
+    /// Short description.
+    pub title: String,
+    /// Expected deal size.
+    pub amount: prm_shared::money::Money,
+    /// Expected close date (YYYY-MM-DD).
+    #[schema(value_type = String, format = Date)]
+    pub expected_close_date: String,
+    /// Products or SKUs.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Free text.
+    pub notes: Option<String>,
+}
+
+impl LeadDeal {
+    /// The registration of this lead's customer.
+    pub fn registration(self, lead: &Lead) -> crate::domain::RegisterDealRequest {
+        crate::domain::RegisterDealRequest {
+            title: self.title,
+            customer: crate::domain::Customer {
+                company_name: lead.company_name.clone(),
+                domain: lead.domain.clone(),
+                country: lead.country.clone(),
+            },
+            contact: lead.contact.clone(),
+            products: self.products,
+            amount: self.amount,
+            expected_close_date: self.expected_close_date,
+            notes: self.notes,
+            mdf_request_id: None,
         }
     }
 }

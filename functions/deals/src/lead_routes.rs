@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::DealsState;
 use crate::distribution::{self, Candidate};
-use crate::lead::{Assignment, CreateLeadRequest, DeclineRequest, Lead, LeadStatus};
+use crate::lead::{AcceptLeadRequest, Assignment, CreateLeadRequest, DeclineRequest, Lead, LeadStatus};
 use crate::lead_store::{self, Answer, LeadFilter, LeadWriteError};
 
 /// The event of the assignment that produced `next`.
@@ -71,7 +71,9 @@ pub async fn create_lead(
         match assign_and_write(&st, None, lead.clone(), None, vec![], &caller.sub, now()).await {
             Ok(next) => return Ok(created(&format!("/v1/leads/{}", next.id), next)),
             Err(LeadWriteError::Capacity) => continue,
-            Err(LeadWriteError::Stale) => return Err(ApiError::Conflict("the lead already exists".into())),
+            Err(LeadWriteError::Stale | LeadWriteError::Extra(_)) => {
+                return Err(ApiError::Conflict("the lead already exists".into()));
+            }
             Err(LeadWriteError::Other(e)) => return Err(e.into()),
         }
     }
@@ -151,10 +153,11 @@ pub async fn get_lead(State(st): State<DealsState>, caller: Caller, Path(id): Pa
     Ok(Json(if caller.is_vendor() { lead } else { lead.for_partner() }))
 }
 
-/// The assigned partner accepts a lead.
+/// The assigned partner accepts a lead, optionally registering the deal in the same step.
 #[utoipa::path(
     post, path = "/v1/leads/{id}/accept", tag = "leads",
     params(("id" = String, Path, description = "Lead id")),
+    request_body(content = Option<AcceptLeadRequest>),
     responses((status = 200, body = Lead), ApiErrors),
     security(("bearer" = []))
 )]
@@ -162,33 +165,53 @@ pub async fn accept_lead(
     State(st): State<DealsState>,
     caller: Caller,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Lead>> {
     let partner_id = caller.require_partner()?.to_owned();
+    visible_lead(&st, &caller, &id).await?;
+    let req: AcceptLeadRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        AcceptLeadRequest::default()
+    } else {
+        prm_shared::json::parse_json(&body)?
+    };
     for _ in 0..5 {
         let current = visible_lead(&st, &caller, &id).await?;
         if current.status != LeadStatus::Assigned {
             return Err(ApiError::Conflict(format!("a {} lead cannot be accepted", current.status.as_str())));
         }
         let at = now();
-        let next = current.answered("accepted", None, at);
-        let event =
-            PendingEvent::new(LeadAccepted { lead_id: next.id.clone() }, Some(&partner_id), Some(&caller.sub), at)?;
-        let outbox = vec![st.events.outbox_put(&event)?];
-        match lead_store::write(
-            &st.db,
-            Some(&current),
-            &next,
-            Some((&partner_id, Answer::Accepted)),
-            st.rules.capacity,
-            outbox,
-        )
-        .await
-        {
+        let mut next = current.answered("accepted", None, at);
+        let mut events = vec![PendingEvent::new(
+            LeadAccepted { lead_id: next.id.clone() },
+            Some(&partner_id),
+            Some(&caller.sub),
+            at,
+        )?];
+        let mut writes = Vec::new();
+        if let Some(deal) = req.register_deal.clone() {
+            let (deal, deal_events) =
+                crate::routes::prepare_registration(&st, deal.registration(&current), &partner_id, &caller.sub, at)
+                    .await?;
+            next.deal_id = Some(deal.id.clone());
+            writes = crate::store::registration_items(&st.db, &deal)?;
+            events.extend(deal_events);
+        }
+        let claim = events.len() + crate::store::REGISTRATION_CLAIM;
+        let mut extra = events.iter().map(|e| st.events.outbox_put(e)).collect::<anyhow::Result<Vec<_>>>()?;
+        extra.extend(writes);
+        let answer = Some((partner_id.as_str(), Answer::Accepted));
+        match lead_store::write(&st.db, Some(&current), &next, answer, st.rules.capacity, extra).await {
             Ok(()) => {
-                st.events.publish(std::slice::from_ref(&event)).await;
+                st.events.publish(&events).await;
                 return Ok(Json(next.for_partner()));
             }
+            Err(LeadWriteError::Extra(k)) if k == claim => {
+                return Err(ApiError::Conflict(
+                    "your partner already has an open registration for this customer".into(),
+                ));
+            }
             Err(LeadWriteError::Stale | LeadWriteError::Capacity) => continue,
+            Err(LeadWriteError::Extra(k)) => return Err(anyhow::anyhow!("write {k} of the acceptance refused").into()),
             Err(LeadWriteError::Other(e)) => return Err(e.into()),
         }
     }
@@ -239,6 +262,7 @@ pub async fn decline_lead(
             // The declining partner no longer sees the lead nor where it went.
             Ok(next) => return Ok(Json(Lead { partner_id: None, accept_by: None, ..next.for_partner() })),
             Err(LeadWriteError::Stale | LeadWriteError::Capacity) => continue,
+            Err(LeadWriteError::Extra(k)) => return Err(anyhow::anyhow!("write {k} of the decline refused").into()),
             Err(LeadWriteError::Other(e)) => return Err(e.into()),
         }
     }

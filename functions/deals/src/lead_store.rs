@@ -180,6 +180,9 @@ pub enum LeadWriteError {
     /// The chosen partner reached its capacity meanwhile.
     #[error("partner at capacity")]
     Capacity,
+    /// The condition of the extra write at this position failed.
+    #[error("extra write {0} refused")]
+    Extra(usize),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -188,6 +191,7 @@ pub enum LeadWriteError {
 /// Writes `next` over `current` (none for a new lead): the previous partner's
 /// answer and the new partner's open lead move the counters in the same
 /// transaction, the latter only while the partner is under `capacity`.
+/// `extra` writes (outbox, a registration) commit with it.
 pub async fn write(
     db: &Db,
     current: Option<&Lead>,
@@ -229,9 +233,12 @@ pub async fn write(
             items.push(ACCEPT_DUE.put(db, at, &next.id)?);
         }
     }
+    let (base, extra) = (items.len(), outbox.len());
     items.extend(outbox);
     db.transact(items).await.map_err(|e| {
-        if e.condition_failed(0) {
+        if let Some(k) = (0..extra).find(|k| e.condition_failed(base + k)) {
+            LeadWriteError::Extra(k)
+        } else if e.condition_failed(0) {
             LeadWriteError::Stale
         } else if newly_assigned && e.condition_failed(assigned_index) {
             LeadWriteError::Capacity
@@ -250,6 +257,7 @@ impl From<LeadWriteError> for TransitionError {
     fn from(e: LeadWriteError) -> Self {
         match e {
             LeadWriteError::Stale | LeadWriteError::Capacity => TransitionError::Stale,
+            LeadWriteError::Extra(k) => TransitionError::Other(anyhow::anyhow!("extra write {k} refused")),
             LeadWriteError::Other(e) => TransitionError::Other(e),
         }
     }

@@ -65,14 +65,7 @@ pub async fn register_deal(
     body: JsonBody<RegisterDealRequest>,
 ) -> ApiResult<Response> {
     let partner_id = caller.require_partner()?.to_owned();
-    let at = now();
-    let mut deal = body.parse()?.into_deal(ulid::Ulid::new().to_string(), &partner_id, &caller.sub, at)?;
-    let (reasons, deal_ids) = store::find_conflicts(&st.db, &deal.keys(), &partner_id, at).await?;
-    deal.conflict =
-        ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
-    deal.conflicting_deal_ids = deal_ids;
-    deal.review_due_at = Some(at + Duration::hours(st.review_sla_hours));
-    let events = crate::events::registered(&deal)?;
+    let (deal, events) = prepare_registration(&st, body.parse()?, &partner_id, &caller.sub, now()).await?;
     let outbox = events.iter().map(|e| st.events.outbox_put(e)).collect::<anyhow::Result<Vec<_>>>()?;
     match store::register(&st.db, &deal, outbox).await {
         Ok(()) => st.events.publish(&events).await,
@@ -83,6 +76,25 @@ pub async fn register_deal(
     }
     tracing::info!(deal_id = %deal.id, partner_id = %partner_id, conflict = deal.conflict.conflict, "deal registered");
     Ok(created(&format!("/v1/deals/{}", deal.id), deal.for_partner()))
+}
+
+/// A new registration of `partner_id` with its conflict check, review
+/// deadline and events, ready to be written.
+pub(crate) async fn prepare_registration(
+    st: &DealsState,
+    req: RegisterDealRequest,
+    partner_id: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> ApiResult<(Deal, Vec<PendingEvent>)> {
+    let mut deal = req.into_deal(ulid::Ulid::new().to_string(), partner_id, by, at)?;
+    let (reasons, deal_ids) = store::find_conflicts(&st.db, &deal.keys(), partner_id, at).await?;
+    deal.conflict =
+        ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
+    deal.conflicting_deal_ids = deal_ids;
+    deal.review_due_at = Some(at + Duration::hours(st.review_sla_hours));
+    let events = crate::events::registered(&deal)?;
+    Ok((deal, events))
 }
 
 /// Filters and paging of `GET /v1/deals`.

@@ -183,6 +183,22 @@ pub enum RegisterError {
 
 /// Stores a new registration with its customer entries and the partner's claim.
 pub async fn register(db: &Db, deal: &Deal, outbox: Vec<TransactWriteItem>) -> Result<(), RegisterError> {
+    let mut items = registration_items(db, deal)?;
+    items.extend(outbox);
+    match db.transact(items).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.condition_failed(REGISTRATION_CLAIM) => Err(RegisterError::Duplicate),
+        Err(e) => Err(RegisterError::Other(anyhow::anyhow!("{e}"))),
+    }
+}
+
+/// Where the partner's claim on the customer stands in [`registration_items`]:
+/// its condition failing means a duplicate.
+pub const REGISTRATION_CLAIM: usize = 1;
+
+/// The writes of a new registration: the deal, the partner's claim on the
+/// customer, the customer entries and the review deadline.
+pub fn registration_items(db: &Db, deal: &Deal) -> anyhow::Result<Vec<TransactWriteItem>> {
     let keys = deal.keys();
     let primary = keys.primary().context("a registration without a customer key")?;
     let mut items = vec![put(db, to_item(&deal_item(deal))?, new_item_condition())?];
@@ -199,12 +215,7 @@ pub async fn register(db: &Db, deal: &Deal, outbox: Vec<TransactWriteItem>) -> R
     if let Some(review) = deal.review_due_at {
         items.push(REVIEW_DUE.put(db, review, &deal.id)?);
     }
-    items.extend(outbox);
-    match db.transact(items).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.condition_failed(1) => Err(RegisterError::Duplicate),
-        Err(e) => Err(RegisterError::Other(anyhow::anyhow!("{e}"))),
-    }
+    Ok(items)
 }
 
 /// Why a transition was not stored.

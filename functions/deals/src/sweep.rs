@@ -148,6 +148,10 @@ pub async fn lapse_unanswered_leads(st: &DealsState, now: DateTime<Utc>, max: us
                     break;
                 }
                 Err(LeadWriteError::Stale | LeadWriteError::Capacity) => continue,
+                Err(LeadWriteError::Extra(k)) => {
+                    tracing::warn!(lead_id = %entry.id, write = k, "could not reassign lapsed lead");
+                    break;
+                }
                 Err(LeadWriteError::Other(e)) => {
                     tracing::warn!(lead_id = %entry.id, error = format!("{e:#}"), "could not reassign lapsed lead");
                     break;
