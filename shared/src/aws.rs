@@ -36,7 +36,19 @@ impl LocalEndpoints {
 
     /// A DynamoDB client for DynamoDB Local.
     pub fn dynamodb_client(&self, conf: &SdkConfig) -> aws_sdk_dynamodb::Client {
-        let conf = aws_sdk_dynamodb::config::Builder::from(conf).endpoint_url(&self.dynamodb).build();
-        aws_sdk_dynamodb::Client::from_conf(conf)
+        self.metered_dynamodb_client(conf, None)
+    }
+
+    /// A DynamoDB client for DynamoDB Local whose calls `meter` records, if given.
+    pub fn metered_dynamodb_client(
+        &self,
+        conf: &SdkConfig,
+        meter: Option<&crate::meter::Meter>,
+    ) -> aws_sdk_dynamodb::Client {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(conf).endpoint_url(&self.dynamodb);
+        if let Some(m) = meter {
+            builder = builder.interceptor(m.clone());
+        }
+        aws_sdk_dynamodb::Client::from_conf(builder.build())
     }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bodies;
+mod cost;
 mod deals;
 mod events;
 mod idempotency;

@@ -103,6 +103,7 @@ impl TestApp {
             portal_url: "http://127.0.0.1:3000".into(),
             cursor_secret: format!("test-secret-{}-0123456789abcdef", name),
             event_bus_name: name.clone(),
+            dynamodb_meter: Some(prm_shared::meter::Meter::new()),
         };
         let mut served = cfg.clone();
         if broken_bus {

@@ -36,6 +36,8 @@ pub struct LocalConfig {
     pub cursor_secret: String,
     /// The event bus.
     pub event_bus_name: String,
+    /// Records the functions' DynamoDB calls (tests and benchmarks).
+    pub dynamodb_meter: Option<prm_shared::meter::Meter>,
 }
 
 impl LocalConfig {
@@ -57,7 +59,7 @@ async fn not_found() -> impl IntoResponse {
 /// The merged routers of every function, behind the authorizer.
 pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     let sdk = cfg.endpoints.sdk_config().await;
-    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    let db = Db::new(cfg.endpoints.metered_dynamodb_client(&sdk, cfg.dynamodb_meter.as_ref()), cfg.table_name.clone());
     let portal_cfg = portal::PortalConfig {
         core: core_config(cfg),
         user_pool_id: cfg.user_pool_id.clone(),

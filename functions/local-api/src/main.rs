@@ -89,6 +89,7 @@ async fn dev() -> anyhow::Result<()> {
         portal_url: api_url.clone(),
         cursor_secret: Alphanumeric.sample_string(&mut rand::rng(), 48),
         event_bus_name: bus.into(),
+        dynamodb_meter: None,
     };
     let app = local_api::app(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

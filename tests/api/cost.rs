@@ -1,0 +1,49 @@
+//! What requests cost in DynamoDB, measured on DynamoDB Local with a meter on
+//! the functions' client. Run with `--nocapture` to see the figures.
+
+use prm_shared::auth::Role;
+use prm_shared::meter::Call;
+use prm_tests::{TestApp, expect_json};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn report(label: &str, calls: &[Call]) {
+    let units: f64 = calls.iter().map(|c| c.capacity_units).sum();
+    let ops: Vec<String> = calls.iter().map(|c| format!("{} ({})", c.operation, c.capacity_units)).collect();
+    eprintln!("{label}: {} DynamoDB requests, {units} capacity units: {}", calls.len(), ops.join(", "));
+}
+
+#[tokio::test]
+async fn registering_and_approving_a_deal_each_commit_in_one_transaction_without_a_scan() {
+    let app = TestApp::spawn().await;
+    let meter = app.config.dynamodb_meter.clone().unwrap();
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let manager = app.user(Role::ChannelManager, None).await;
+    let p = app.create_partner(&admin, "A", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    let user = app.user(Role::PartnerUser, Some(&p)).await;
+    let body = json!({
+        "title": "Metered",
+        "customer": {"company_name": "Metered Inc", "domain": "metered.example.com", "country": "US"},
+        "contact": {"name": "M", "email": "m@metered.example.com"},
+        "amount": {"amount_minor": 100, "currency": "USD"},
+        "expected_close_date": "2027-01-31"
+    });
+    meter.take();
+    let deal = expect_json(app.post("/v1/deals", &user, &body).await, StatusCode::CREATED).await;
+    let register = meter.take();
+    report("POST /v1/deals", &register);
+    expect_json(
+        app.post(&format!("/v1/deals/{}/approve", deal["id"].as_str().unwrap()), &manager, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let approve = meter.take();
+    report("POST /v1/deals/{id}/approve", &approve);
+
+    for calls in [&register, &approve] {
+        assert_eq!(calls.iter().filter(|c| c.operation == "TransactWriteItems").count(), 1, "{calls:?}");
+        assert!(calls.iter().all(|c| c.operation != "Scan"));
+        assert!(calls.iter().all(|c| !c.operation.is_empty()));
+        assert!(calls.iter().any(|c| c.capacity_units > 0.0), "DynamoDB reported the capacity");
+    }
+}
