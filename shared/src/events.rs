@@ -399,6 +399,54 @@ pub mod leads {
     payload!(LeadLapsed);
 }
 
+/// Events of market development funds (`source` = `prm.mdf`).
+pub mod mdf {
+    use super::Payload;
+    use crate::money::Money;
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.mdf";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// A partner asked for funds.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfRequestSubmitted {
+        /// The request.
+        pub request_id: String,
+        /// Its title.
+        pub title: String,
+        /// Amount asked for.
+        pub requested_amount: Money,
+    }
+    payload!(MdfRequestSubmitted);
+
+    /// Funds were reserved for a request.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfRequestApproved {
+        /// The request.
+        pub request_id: String,
+        /// Amount reserved.
+        pub approved_amount: Money,
+    }
+    payload!(MdfRequestApproved);
+
+    /// A request was refused.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfRequestRejected {
+        /// The request.
+        pub request_id: String,
+        /// Why.
+        pub reason: String,
+    }
+    payload!(MdfRequestRejected);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

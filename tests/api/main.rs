@@ -8,5 +8,6 @@ mod deals;
 mod events;
 mod idempotency;
 mod leads;
+mod mdf;
 mod partners;
 mod users;

@@ -70,8 +70,9 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     let deals_state = deals::DealsState::new(&deals_config(cfg), db.clone(), &sdk);
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
-        .merge(portal::router(portal::AppState::new(portal_cfg, db, &sdk)))
+        .merge(portal::router(portal::AppState::new(portal_cfg, db.clone(), &sdk)))
         .merge(deals::router(deals_state))
+        .merge(mdf::router(mdf::MdfState::new(&mdf_config(cfg), db.clone(), &sdk)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
 }
@@ -96,6 +97,17 @@ pub async fn deals_state(cfg: &LocalConfig) -> deals::DealsState {
     deals::DealsState::new(&deals_config(cfg), db, &sdk)
 }
 
+/// The MDF function's state.
+pub async fn mdf_state(cfg: &LocalConfig) -> mdf::MdfState {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    mdf::MdfState::new(&mdf_config(cfg), db, &sdk)
+}
+
+fn mdf_config(cfg: &LocalConfig) -> mdf::MdfConfig {
+    mdf::MdfConfig { core: core_config(cfg), event_bus_name: cfg.event_bus_name.clone() }
+}
+
 /// The outbox publisher of this platform (for the sweep that, on AWS, the
 /// scheduled alerts function runs).
 pub async fn publisher(cfg: &LocalConfig) -> prm_shared::events::Publisher {
@@ -112,6 +124,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = prm_shared::openapi::base();
     doc.merge(portal::api().into_openapi());
     doc.merge(deals::api().into_openapi());
+    doc.merge(mdf::api().into_openapi());
     doc
 }
 

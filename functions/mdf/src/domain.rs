@@ -1,0 +1,375 @@
+//! Funds: allocations with their balances, fund requests and the ledger. Pure.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use prm_shared::ApiError;
+use prm_shared::money::Money;
+use prm_shared::validate::{Checker, object_id, text};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+prm_shared::string_enum! {
+    /// The kind of fund.
+    FundType {
+        /// Market development funds, allocated up front.
+        Mdf => "mdf",
+        /// Co-op funds, accrued from won business.
+        Coop => "coop",
+    }
+}
+
+prm_shared::string_enum! {
+    /// What a partner spends funds on.
+    ActivityType {
+        /// An event or trade show.
+        Event => "event",
+        /// A webinar.
+        Webinar => "webinar",
+        /// Digital advertising.
+        Digital => "digital",
+        /// A co-branded campaign.
+        CoBrandedCampaign => "co-branded-campaign",
+        /// Printed collateral.
+        Print => "print",
+        /// Training of the partner's staff.
+        Training => "training",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+prm_shared::string_enum! {
+    /// Where a fund request is.
+    RequestStatus {
+        /// Waiting for review.
+        Submitted => "submitted",
+        /// Funds reserved.
+        Approved => "approved",
+        /// Refused.
+        Rejected => "rejected",
+    }
+}
+
+/// A period such as `2026-H1`, `2026-Q3` or `2026`.
+pub fn period(raw: &str) -> Result<String, String> {
+    let v = raw.trim().to_ascii_uppercase();
+    let (year, part) = v.split_once('-').map_or((v.as_str(), None), |(y, p)| (y, Some(p)));
+    let year_ok = year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && ("2000"..="2100").contains(&year);
+    let part_ok = matches!(part, None | Some("H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4"));
+    if year_ok && part_ok { Ok(v) } else { Err("must be a period like 2026, 2026-H1 or 2026-Q3".into()) }
+}
+
+/// The balances of one allocation, in its currency's minor units.
+/// `reserved + claimed + paid + available = allocated`, always.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Allocation {
+    /// The partner.
+    pub partner_id: String,
+    /// The period, e.g. `2026-H1`.
+    pub period: String,
+    /// MDF or co-op.
+    pub fund_type: FundType,
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// Total granted.
+    pub allocated: i64,
+    /// Held for approved requests not yet claimed.
+    pub reserved: i64,
+    /// Claimed and not yet paid.
+    pub claimed: i64,
+    /// Paid out.
+    pub paid: i64,
+    /// Still free to reserve.
+    pub available: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /v1/mdf/allocations`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAllocationRequest {
+    /// The partner.
+    pub partner_id: String,
+    /// The period, e.g. `2026-H1`.
+    pub period: String,
+    /// The amount granted.
+    pub amount: Money,
+    /// mdf (default) or coop.
+    #[schema(value_type = Option<FundType>)]
+    pub fund_type: Option<String>,
+}
+
+impl CreateAllocationRequest {
+    /// Parses the request into a new allocation.
+    pub fn into_allocation(self, at: DateTime<Utc>) -> Result<Allocation, ApiError> {
+        let mut c = Checker::new();
+        let partner_id = c.check(
+            "partner_id",
+            object_id(self.partner_id.trim()).map(str::to_owned).map_err(|_| "is not a partner id".to_owned()),
+        );
+        let period = c.check("period", period(&self.period));
+        let amount = c.check("amount", Money::parse(&self.amount));
+        let fund_type = match self.fund_type.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => c.check("fund_type", FundType::parse(f)),
+            None => Some(FundType::Mdf),
+        };
+        c.finish()?;
+        let (Some(partner_id), Some(period), Some(amount), Some(fund_type)) = (partner_id, period, amount, fund_type)
+        else {
+            return Err(ApiError::field("body", "invalid allocation"));
+        };
+        Ok(Allocation {
+            partner_id,
+            period,
+            fund_type,
+            currency: amount.currency,
+            allocated: amount.amount_minor,
+            reserved: 0,
+            claimed: 0,
+            paid: 0,
+            available: amount.amount_minor,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+}
+
+/// What a partner expects an activity to bring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Leads.
+    pub leads: u32,
+    /// Pipeline.
+    pub pipeline: Money,
+}
+
+/// A partner's request for funds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FundRequest {
+    /// Server-generated ULID.
+    pub id: String,
+    /// The partner.
+    pub partner_id: String,
+    /// The period whose allocation pays.
+    pub period: String,
+    /// MDF or co-op.
+    pub fund_type: FundType,
+    /// The activity.
+    pub activity_type: ActivityType,
+    /// Short title.
+    pub title: String,
+    /// What will be done.
+    pub description: String,
+    /// First day of the activity.
+    pub start_date: NaiveDate,
+    /// Last day of the activity.
+    pub end_date: NaiveDate,
+    /// Amount asked for.
+    pub requested_amount: Money,
+    /// Amount reserved on approval (may be less than asked).
+    pub approved_amount: Option<Money>,
+    /// Expected results.
+    pub expected: Expected,
+    /// Current status.
+    pub status: RequestStatus,
+    /// Why it was rejected.
+    pub rejection_reason: Option<String>,
+    /// Who submitted it.
+    pub submitted_by: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When it was submitted.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change.
+    pub version: u64,
+}
+
+/// `POST /v1/mdf/requests`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFundRequest {
+    /// The period whose allocation pays, e.g. `2026-H1`.
+    pub period: String,
+    /// event, webinar, digital, co-branded-campaign, print, training or other.
+    #[schema(value_type = ActivityType)]
+    pub activity_type: String,
+    /// Short title, 1 to 200 characters.
+    pub title: String,
+    /// What will be done, up to 4,000 characters.
+    pub description: String,
+    /// First day (YYYY-MM-DD).
+    #[schema(value_type = String, format = Date)]
+    pub start_date: String,
+    /// Last day (YYYY-MM-DD).
+    #[schema(value_type = String, format = Date)]
+    pub end_date: String,
+    /// Amount asked for.
+    pub requested_amount: Money,
+    /// Expected results.
+    pub expected: Expected,
+    /// mdf (default) or coop.
+    #[schema(value_type = Option<FundType>)]
+    pub fund_type: Option<String>,
+}
+
+fn date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date like 2027-03-31".to_owned())
+}
+
+impl CreateFundRequest {
+    /// Parses the request of `partner_id`.
+    pub fn into_request(
+        self,
+        id: String,
+        partner_id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<FundRequest, ApiError> {
+        let mut c = Checker::new();
+        let period = c.check("period", period(&self.period));
+        let activity_type = c.check("activity_type", ActivityType::parse(&self.activity_type));
+        let title = c.check("title", text(&self.title, 1, 200));
+        let description = c.check(
+            "description",
+            if self.description.chars().count() > 4000 {
+                Err("must be at most 4000 characters".into())
+            } else {
+                Ok(self.description.trim().to_owned())
+            },
+        );
+        let start = c.check("start_date", date(&self.start_date));
+        let end = c.check("end_date", date(&self.end_date));
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            c.fail("end_date", "must not be before start_date");
+        }
+        let amount = c.check(
+            "requested_amount",
+            Money::parse(&self.requested_amount)
+                .and_then(|m| if m.amount_minor == 0 { Err("amount_minor must be more than 0".into()) } else { Ok(m) }),
+        );
+        let pipeline = c.check("expected.pipeline", Money::parse(&self.expected.pipeline));
+        let fund_type = match self.fund_type.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => c.check("fund_type", FundType::parse(f)),
+            None => Some(FundType::Mdf),
+        };
+        c.finish()?;
+        let (Some(period), Some(activity_type), Some(title), Some(description), Some(start_date), Some(end_date)) =
+            (period, activity_type, title, description, start, end)
+        else {
+            return Err(ApiError::field("body", "invalid request"));
+        };
+        let (Some(requested_amount), Some(pipeline), Some(fund_type)) = (amount, pipeline, fund_type) else {
+            return Err(ApiError::field("body", "invalid request"));
+        };
+        Ok(FundRequest {
+            id,
+            partner_id: partner_id.to_owned(),
+            period,
+            fund_type,
+            activity_type,
+            title,
+            description,
+            start_date,
+            end_date,
+            requested_amount,
+            approved_amount: None,
+            expected: Expected { leads: self.expected.leads, pipeline },
+            status: RequestStatus::Submitted,
+            rejection_reason: None,
+            submitted_by: by.to_owned(),
+            decided_by: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        })
+    }
+}
+
+/// `POST /v1/mdf/requests/{id}/approve`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveFundRequest {
+    /// The amount to reserve (at most what was asked; default all of it).
+    pub approved_amount: Option<Money>,
+}
+
+/// `POST /v1/mdf/requests/{id}/reject`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectFundRequest {
+    /// Why, 1 to 1,000 characters.
+    pub reason: String,
+}
+
+/// One immutable movement of funds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LedgerEntry {
+    /// Entry id (ULID, so the ledger reads in order).
+    pub id: String,
+    /// allocate, reserve, release, claim, pay or adjust.
+    pub kind: String,
+    /// The amount moved, in minor units.
+    pub amount_minor: i64,
+    /// The request it concerns.
+    pub request_id: Option<String>,
+    /// Who moved it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_years_halves_or_quarters() {
+        assert_eq!(period(" 2026-h1 ").unwrap(), "2026-H1");
+        assert_eq!(period("2026").unwrap(), "2026");
+        assert_eq!(period("2026-Q4").unwrap(), "2026-Q4");
+        for bad in ["26-H1", "2026-H3", "2026-", "H1-2026", "1999", ""] {
+            assert!(period(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_new_allocation_is_all_available() {
+        let a = CreateAllocationRequest {
+            partner_id: "P1".into(),
+            period: "2026-h1".into(),
+            amount: Money { amount_minor: 1_000_000, currency: "eur".into() },
+            fund_type: None,
+        }
+        .into_allocation(Utc::now())
+        .unwrap();
+        assert_eq!((a.allocated, a.available, a.reserved), (1_000_000, 1_000_000, 0));
+        assert_eq!((a.currency.as_str(), a.fund_type), ("EUR", FundType::Mdf));
+    }
+
+    #[test]
+    fn a_request_names_its_bad_fields() {
+        let r: CreateFundRequest = serde_json::from_value(serde_json::json!({
+            "period": "2026-H9", "activity_type": "party", "title": "", "description": "x",
+            "start_date": "2026-05-10", "end_date": "2026-05-01",
+            "requested_amount": {"amount_minor": 0, "currency": "USD"},
+            "expected": {"leads": 5, "pipeline": {"amount_minor": 1, "currency": "USD"}}
+        }))
+        .unwrap();
+        let fields: Vec<String> = r
+            .into_request("R".into(), "P", "u", Utc::now())
+            .unwrap_err()
+            .problem()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["period", "activity_type", "title", "end_date", "requested_amount"]);
+    }
+}

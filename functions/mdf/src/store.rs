@@ -1,0 +1,274 @@
+//! Funds in the single table.
+//!
+//! | item | pk | sk | indexes |
+//! |---|---|---|---|
+//! | allocation (balances) | `PARTNER#{partner}` | `MDF#{period}#{fund type}` | gsi1 `MDF_ALLOCATIONS` / `{period}#{partner}#{fund type}` |
+//! | ledger entry | `MDFLEDGER#{partner}#{period}#{fund type}` | `{ulid}` | |
+//! | fund request | `MDFREQUEST#{id}` | `MDFREQUEST` | gsi1 `MDFREQUESTS`/id, gsi2 `PARTNER#{partner}#MDFREQUESTS`/id, gsi3 `MDFREQUESTS#STATUS#{status}`/id |
+//!
+//! The balance invariant `reserved + claimed + paid <= allocated` holds because
+//! `available` is kept beside the other balances and every reservation is a
+//! conditional update `available >= amount`, in the same transaction as the
+//! request's change and its ledger entry: never a read-then-write.
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use prm_shared::cursor::CursorCodec;
+use prm_shared::dynamo::{
+    Db, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, TransactError, keys, n, owned_list, s, to_item,
+};
+use prm_shared::error::ApiResult;
+
+use crate::domain::{Allocation, FundRequest, FundType, LedgerEntry, RequestStatus};
+
+const REQUESTS: &str = "MDFREQUESTS";
+
+fn allocation_sk(period: &str, fund: FundType) -> String {
+    format!("MDF#{period}#{}", fund.as_str())
+}
+
+fn ledger_pk(partner_id: &str, period: &str, fund: FundType) -> String {
+    format!("MDFLEDGER#{partner_id}#{period}#{}", fund.as_str())
+}
+
+fn allocation_item(a: &Allocation) -> Stored<Allocation> {
+    let keys = Keys::new(keys::partner(&a.partner_id), allocation_sk(&a.period, a.fund_type), "mdf-allocation").with(
+        GSI1,
+        "MDF_ALLOCATIONS",
+        format!("{}#{}#{}", a.period, a.partner_id, a.fund_type.as_str()),
+    );
+    Stored { keys, record: a.clone() }
+}
+
+fn request_item(r: &FundRequest) -> Stored<FundRequest> {
+    let keys = Keys::new(format!("MDFREQUEST#{}", r.id), "MDFREQUEST", "mdf-request")
+        .with(GSI1, keys::all(REQUESTS), &r.id)
+        .with(GSI2, keys::owned(REQUESTS, &r.partner_id), &r.id)
+        .with(GSI3, keys::by_status(REQUESTS, r.status.as_str()), &r.id);
+    Stored { keys, record: r.clone() }
+}
+
+/// The ledger entry write of a movement on `a`'s fund.
+fn ledger_put(
+    db: &Db,
+    partner_id: &str,
+    period: &str,
+    fund: FundType,
+    e: &LedgerEntry,
+) -> anyhow::Result<TransactWriteItem> {
+    let keys = Keys::new(ledger_pk(partner_id, period, fund), &e.id, "mdf-ledger");
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&Stored { keys, record: e.clone() })?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .context("building ledger Put")?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The first item's condition failed (exists already, or changed since read).
+    #[error("conflict")]
+    Conflict,
+    /// The allocation is missing or cannot cover the amount.
+    #[error("insufficient funds")]
+    Insufficient,
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+fn map(e: TransactError) -> WriteError {
+    if e.condition_failed(0) {
+        WriteError::Conflict
+    } else if e.condition_failed(1) {
+        WriteError::Insufficient
+    } else {
+        match e {
+            TransactError::Cancelled(r) if r.iter().any(|c| c == "TransactionConflict") => WriteError::Conflict,
+            other => WriteError::Other(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+/// Creates an allocation (one per partner, period and fund type) with its ledger entry.
+pub async fn create_allocation(
+    db: &Db,
+    a: &Allocation,
+    entry: &LedgerEntry,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&allocation_item(a))?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .context("building allocation Put")?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    items.push(ledger_put(db, &a.partner_id, &a.period, a.fund_type, entry)?);
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
+}
+
+/// Reads an allocation.
+pub async fn get_allocation(
+    db: &Db,
+    partner_id: &str,
+    period: &str,
+    fund: FundType,
+) -> anyhow::Result<Option<Allocation>> {
+    Ok(db.get::<Stored<Allocation>>(&keys::partner(partner_id), &allocation_sk(period, fund)).await?.map(|i| i.record))
+}
+
+/// One page of allocations: of a partner (optionally one period), or of every
+/// partner (optionally one period).
+pub async fn list_allocations(
+    db: &Db,
+    codec: &CursorCodec,
+    partner_id: Option<&str>,
+    period: Option<&str>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> ApiResult<Page<Allocation>> {
+    let prefix = period.map(|p| format!("{p}#"));
+    let query = match partner_id {
+        Some(p) => PageQuery {
+            index: None,
+            pk: keys::partner(p),
+            sk_prefix: Some(prefix.map_or("MDF#".to_owned(), |x| format!("MDF#{x}"))),
+            filter: None,
+            forward: true,
+            scope: format!("mdf-allocations|partner={p}|period={}", period.unwrap_or("")),
+        },
+        None => PageQuery {
+            index: Some(GSI1),
+            pk: "MDF_ALLOCATIONS".into(),
+            sk_prefix: prefix,
+            filter: None,
+            forward: true,
+            scope: format!("mdf-allocations|partner=|period={}", period.unwrap_or("")),
+        },
+    };
+    let page: Page<Stored<Allocation>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
+}
+
+/// Stores a new fund request.
+pub async fn create_request(db: &Db, r: &FundRequest, outbox: Vec<TransactWriteItem>) -> Result<(), WriteError> {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&request_item(r))?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .context("building request Put")?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
+}
+
+/// Reads a fund request.
+pub async fn get_request(db: &Db, id: &str) -> anyhow::Result<Option<FundRequest>> {
+    Ok(db.get::<Stored<FundRequest>>(&format!("MDFREQUEST#{id}"), "MDFREQUEST").await?.map(|i| i.record))
+}
+
+fn request_put(db: &Db, current: &FundRequest, next: &FundRequest) -> anyhow::Result<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&request_item(next))?))
+        .condition_expression("#version = :version AND #status = :status")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":version", n(i64::try_from(current.version).unwrap_or(i64::MAX)))
+        .expression_attribute_values(":status", s(current.status.as_str()))
+        .build()
+        .context("building request Put")?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Approves `current` as `next`, reserving `amount` of its allocation: the
+/// request, the balance and the ledger entry commit together, and only while
+/// the allocation has that much available (in the request's currency).
+pub async fn approve(
+    db: &Db,
+    current: &FundRequest,
+    next: &FundRequest,
+    amount: i64,
+    entry: &LedgerEntry,
+    at: DateTime<Utc>,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let reserve = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(prm_shared::dynamo::key(
+            keys::partner(&next.partner_id),
+            allocation_sk(&next.period, next.fund_type),
+        )))
+        .update_expression("SET #available = #available - :amount, #reserved = #reserved + :amount, #updated = :at")
+        .condition_expression("attribute_exists(#pk) AND #available >= :amount AND #currency = :currency")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#available", "available")
+        .expression_attribute_names("#reserved", "reserved")
+        .expression_attribute_names("#updated", "updated_at")
+        .expression_attribute_names("#currency", "currency")
+        .expression_attribute_values(":amount", n(amount))
+        .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .expression_attribute_values(":currency", s(&next.requested_amount.currency))
+        .build()
+        .context("building reserve Update")?;
+    let mut items = vec![request_put(db, current, next)?, TransactWriteItem::builder().update(reserve).build()];
+    items.push(ledger_put(db, &next.partner_id, &next.period, next.fund_type, entry)?);
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
+}
+
+/// Rejects a submitted request (nothing was reserved).
+pub async fn reject(
+    db: &Db,
+    current: &FundRequest,
+    next: &FundRequest,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let mut items = vec![request_put(db, current, next)?];
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
+}
+
+/// One page of fund requests, by partner and status.
+pub async fn list_requests(
+    db: &Db,
+    codec: &CursorCodec,
+    partner_id: Option<&str>,
+    status: Option<RequestStatus>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> ApiResult<Page<FundRequest>> {
+    let query = owned_list(REQUESTS, partner_id, status.map(RequestStatus::as_str));
+    let page: Page<Stored<FundRequest>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
+}
+
+/// Every ledger entry of an allocation, oldest first (at most 1,000).
+pub async fn ledger(db: &Db, partner_id: &str, period: &str, fund: FundType) -> anyhow::Result<Vec<LedgerEntry>> {
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_values(":pk", s(ledger_pk(partner_id, period, fund)))
+        .limit(1000)
+        .send()
+        .await
+        .context("Query ledger")?;
+    out.items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| prm_shared::dynamo::from_item::<Stored<LedgerEntry>>(i).map(|e| e.record))
+        .collect()
+}
