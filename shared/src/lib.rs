@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod json;
+pub mod list;
 pub mod meter;
 pub mod money;
 pub mod openapi;

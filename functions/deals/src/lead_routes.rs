@@ -5,13 +5,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use prm_shared::auth::{Caller, Role};
-use prm_shared::dynamo::{ListParams, Page};
+use prm_shared::dynamo::Page;
 use prm_shared::error::{ApiError, ApiResult};
 use prm_shared::events::PendingEvent;
 use prm_shared::events::leads::{LeadAccepted, LeadAssigned, LeadDeclined, LeadUnassigned};
 use prm_shared::json::{ApiQuery, JsonBody, created};
+use prm_shared::list::resolve;
 use prm_shared::openapi::ApiErrors;
-use prm_shared::validate::{Checker, now, object_id, text};
+use prm_shared::validate::{now, object_id, text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -109,25 +110,17 @@ pub async fn list_leads(
     ApiQuery(q): ApiQuery<LeadListQuery>,
 ) -> ApiResult<Json<Page<Lead>>> {
     caller.require_any(&Role::ALL)?;
-    let mut c = Checker::new();
-    let status =
-        q.status.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("status", LeadStatus::parse(v)));
-    let requested = q.partner_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    if requested.is_some_and(|p| object_id(p).is_err()) {
-        c.fail("partner_id", "is not a partner id");
-    }
-    c.finish()?;
+    let l = resolve(
+        &caller,
+        q.partner_id.as_deref(),
+        q.status.as_deref(),
+        LeadStatus::parse,
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+    )?;
     let vendor = caller.is_vendor();
-    let partner_id = if vendor { requested.map(str::to_owned) } else { Some(caller.require_partner()?.to_owned()) };
-    let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
-    let page = lead_store::list_leads(
-        &st.db,
-        &st.cursors,
-        &LeadFilter { partner_id, status },
-        params.limit,
-        params.cursor.as_deref(),
-    )
-    .await?;
+    let filter = LeadFilter { partner_id: l.partner_id, status: l.status };
+    let page = lead_store::list_leads(&st.db, &st.cursors, &filter, l.page.limit, l.page.cursor.as_deref()).await?;
     let items = if vendor { page.items } else { page.items.into_iter().map(Lead::for_partner).collect() };
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }

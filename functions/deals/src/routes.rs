@@ -5,11 +5,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use prm_shared::auth::{Caller, Role};
-use prm_shared::dynamo::{ListParams, Page};
+use prm_shared::dynamo::Page;
 use prm_shared::error::{ApiError, ApiResult};
 use prm_shared::json::{ApiQuery, JsonBody, created};
+use prm_shared::list::resolve;
 use prm_shared::openapi::ApiErrors;
-use prm_shared::validate::{Checker, object_id, text};
+use prm_shared::validate::{object_id, text};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -129,28 +130,17 @@ pub async fn list_deals(
     ApiQuery(q): ApiQuery<DealListQuery>,
 ) -> ApiResult<Json<Page<Deal>>> {
     caller.require_any(&Role::ALL)?;
-    let mut c = Checker::new();
-    let status =
-        q.status.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("status", DealStatus::parse(v)));
-    let requested = q.partner_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    if let Some(p) = requested
-        && object_id(p).is_err()
-    {
-        c.fail("partner_id", "is not a partner id");
-    }
-    c.finish()?;
+    let l = resolve(
+        &caller,
+        q.partner_id.as_deref(),
+        q.status.as_deref(),
+        DealStatus::parse,
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+    )?;
     let vendor = caller.is_vendor();
-    // Partner staff see their own partner's deals, whatever they ask for.
-    let partner_id = if vendor { requested.map(str::to_owned) } else { Some(caller.require_partner()?.to_owned()) };
-    let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
-    let page = store::list_deals(
-        &st.db,
-        &st.cursors,
-        &DealFilter { partner_id, status },
-        params.limit,
-        params.cursor.as_deref(),
-    )
-    .await?;
+    let filter = DealFilter { partner_id: l.partner_id, status: l.status };
+    let page = store::list_deals(&st.db, &st.cursors, &filter, l.page.limit, l.page.cursor.as_deref()).await?;
     let items = if vendor { page.items } else { page.items.into_iter().map(Deal::for_partner).collect() };
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }

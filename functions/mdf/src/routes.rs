@@ -10,6 +10,7 @@ use prm_shared::error::{ApiError, ApiResult};
 use prm_shared::events::PendingEvent;
 use prm_shared::events::mdf::{MdfRequestApproved, MdfRequestRejected, MdfRequestSubmitted};
 use prm_shared::json::{ApiQuery, JsonBody, created};
+use prm_shared::list::resolve;
 use prm_shared::money::Money;
 use prm_shared::openapi::ApiErrors;
 use prm_shared::validate::{Checker, now, object_id, text};
@@ -232,20 +233,24 @@ pub async fn list_requests(
     ApiQuery(q): ApiQuery<RequestListQuery>,
 ) -> ApiResult<Json<Page<FundRequest>>> {
     caller.require_any(&Role::ALL)?;
-    let mut c = Checker::new();
-    let status =
-        q.status.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("status", RequestStatus::parse(v)));
-    let requested = q.partner_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    if requested.is_some_and(|p| object_id(p).is_err()) {
-        c.fail("partner_id", "is not a partner id");
-    }
-    c.finish()?;
-    let partner =
-        if caller.is_vendor() { requested.map(str::to_owned) } else { Some(caller.require_partner()?.to_owned()) };
-    let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
+    let l = resolve(
+        &caller,
+        q.partner_id.as_deref(),
+        q.status.as_deref(),
+        RequestStatus::parse,
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+    )?;
     Ok(Json(
-        store::list_requests(&st.db, &st.cursors, partner.as_deref(), status, params.limit, params.cursor.as_deref())
-            .await?,
+        store::list_requests(
+            &st.db,
+            &st.cursors,
+            l.partner_id.as_deref(),
+            l.status,
+            l.page.limit,
+            l.page.cursor.as_deref(),
+        )
+        .await?,
     ))
 }
 
