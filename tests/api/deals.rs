@@ -206,6 +206,8 @@ async fn deals_move_only_along_the_state_machine_and_keep_their_history() {
     )
     .await;
     assert_eq!(rejected["history"][1]["reason"], "existing customer");
+    expect_json(w.app.post(&format!("{rp}/approve"), &w.manager, &json!({})).await, StatusCode::CONFLICT).await;
+    expect_json(w.app.post(&format!("{rp}/close"), &w.b, &json!({"outcome": "won"})).await, StatusCode::CONFLICT).await;
     register(&w, &w.b, "Kramerica", "kramerica.com").await;
 }
 
