@@ -445,6 +445,48 @@ pub mod mdf {
         pub reason: String,
     }
     payload!(MdfRequestRejected);
+
+    /// A partner claimed funds against an approved request.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfClaimSubmitted {
+        /// The claim.
+        pub claim_id: String,
+        /// The request it draws on.
+        pub request_id: String,
+        /// Amount claimed.
+        pub amount: Money,
+    }
+    payload!(MdfClaimSubmitted);
+
+    /// A claim was approved (possibly for less).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfClaimApproved {
+        /// The claim.
+        pub claim_id: String,
+        /// Amount approved.
+        pub approved_amount: Money,
+    }
+    payload!(MdfClaimApproved);
+
+    /// A claim was rejected; its funds returned to the allocation.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfClaimRejected {
+        /// The claim.
+        pub claim_id: String,
+        /// Why.
+        pub reason: String,
+    }
+    payload!(MdfClaimRejected);
+
+    /// A claim was paid.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfClaimPaid {
+        /// The claim.
+        pub claim_id: String,
+        /// Amount paid.
+        pub amount: Money,
+    }
+    payload!(MdfClaimPaid);
 }
 
 #[cfg(test)]

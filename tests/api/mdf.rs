@@ -149,3 +149,113 @@ async fn a_partner_sees_only_its_own_funds() {
     let bad = expect_json(w.app.post("/v1/mdf/requests", &w.a, &euros).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem_fields(&bad), vec!["requested_amount.currency"]);
 }
+
+#[tokio::test]
+async fn a_claim_with_uploaded_proofs_is_approved_for_less_then_paid_and_the_balances_follow() {
+    let w = world(100_000).await;
+    let r = expect_json(w.app.post("/v1/mdf/requests", &w.a, &request(40_000)).await, StatusCode::CREATED).await;
+    let rid = r["id"].as_str().unwrap();
+    let early = json!({"amount": {"amount_minor": 1, "currency": "USD"}, "results": {"leads": 1, "attendees": 1,
+        "pipeline": {"amount_minor": 0, "currency": "USD"}}, "proofs": [{"name": "x.pdf", "content_type": "application/pdf", "size_bytes": 3}]});
+    expect_json(w.app.post(&format!("/v1/mdf/requests/{rid}/claims"), &w.a, &early).await, StatusCode::CONFLICT).await;
+    expect_json(w.app.post(&format!("/v1/mdf/requests/{rid}/approve"), &w.manager, &json!({})).await, StatusCode::OK)
+        .await;
+
+    let proof = b"%PDF-1.4 attendance list".to_vec();
+    let claim_body = json!({
+        "amount": {"amount_minor": 30_000, "currency": "USD"},
+        "results": {"leads": 35, "attendees": 120, "pipeline": {"amount_minor": 4_000_000, "currency": "USD"}},
+        "proofs": [{"name": "attendance.pdf", "content_type": "application/pdf", "size_bytes": proof.len(),
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}]
+    });
+    let post_claim = |key: &'static str| {
+        w.app
+            .req(reqwest::Method::POST, &format!("/v1/mdf/requests/{rid}/claims"), Some(&w.a))
+            .header("Idempotency-Key", key)
+            .json(&claim_body)
+            .send()
+    };
+    let created = expect_json(post_claim("claim-1").await.unwrap(), StatusCode::CREATED).await;
+    let replay = expect_json(post_claim("claim-1").await.unwrap(), StatusCode::CREATED).await;
+    assert_eq!(created, replay, "a replayed claim is the same claim");
+    let claim_id = created["claim"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["claim"]["proofs"][0]["sha256"],
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    );
+
+    // Upload the proof with the presigned URL and its signed headers.
+    let upload = &created["uploads"][0];
+    let mut put = w.app.http.put(upload["url"].as_str().unwrap()).body(proof.clone());
+    for (k, v) in upload["headers"].as_object().unwrap() {
+        if k != "content-length" {
+            put = put.header(k.as_str(), v.as_str().unwrap());
+        }
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let sdk = w.app.endpoints.sdk_config().await;
+    let stored = local_api::s3_client(&sdk)
+        .get_object()
+        .bucket(&w.app.config.bucket_name)
+        .key(upload["key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.body.collect().await.unwrap().into_bytes().to_vec(), proof);
+
+    let b = balances(&w).await;
+    assert_eq!(
+        (b["reserved"].as_i64(), b["claimed"].as_i64(), b["available"].as_i64()),
+        (Some(10_000), Some(30_000), Some(60_000))
+    );
+    let too_much = json!({"amount": {"amount_minor": 10_001, "currency": "USD"}, "results": claim_body["results"], "proofs": claim_body["proofs"]});
+    let refused =
+        expect_json(w.app.post(&format!("/v1/mdf/requests/{rid}/claims"), &w.a, &too_much).await, StatusCode::CONFLICT)
+            .await;
+    assert!(refused["detail"].as_str().unwrap().contains("10000"), "{refused}");
+    expect_json(w.app.get(&format!("/v1/mdf/claims/{claim_id}"), &w.b).await, StatusCode::NOT_FOUND).await;
+
+    expect_json(
+        w.app.post(&format!("/v1/mdf/claims/{claim_id}/pay"), &w.manager, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    expect_json(
+        w.app.post(&format!("/v1/mdf/claims/{claim_id}/approve"), &w.a, &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let approved = expect_json(
+        w.app
+            .post(
+                &format!("/v1/mdf/claims/{claim_id}/approve"),
+                &w.manager,
+                &json!({"approved_amount": {"amount_minor": 25_000, "currency": "USD"}}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(approved["status"], "approved");
+    let paid =
+        expect_json(w.app.post(&format!("/v1/mdf/claims/{claim_id}/pay"), &w.admin, &json!({})).await, StatusCode::OK)
+            .await;
+    assert_eq!(paid["status"], "paid");
+
+    let b = balances(&w).await;
+    let got = (
+        b["allocated"].as_i64(),
+        b["reserved"].as_i64(),
+        b["claimed"].as_i64(),
+        b["paid"].as_i64(),
+        b["available"].as_i64(),
+    );
+    assert_eq!(got, (Some(100_000), Some(10_000), Some(0), Some(25_000), Some(65_000)));
+    let state = local_api::mdf_state(&w.app.config).await;
+    let ledger = mdf::store::ledger(&state.db, &w.a_id, "2026-H1", mdf::domain::FundType::Mdf).await.unwrap();
+    let kinds: Vec<(&str, i64)> = ledger.iter().map(|e| (e.kind.as_str(), e.amount_minor)).collect();
+    assert_eq!(
+        kinds,
+        vec![("allocate", 100_000), ("reserve", 40_000), ("claim", 30_000), ("release", 5_000), ("pay", 25_000)]
+    );
+}

@@ -92,6 +92,7 @@ impl TestApp {
         let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let pool = provision::create_user_pool(&idp, &res, &name).await?;
         provision::create_sender(&aws_sdk_sesv2::Client::new(&sdk), &res.email.sender).await?;
+        provision::create_bucket(&local_api::s3_client(&sdk), &res, &name).await?;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let queues = provision::create_bus(&aws_sdk_eventbridge::Client::new(&sdk), &sqs, &res, &name).await?;
         let cfg = LocalConfig {
@@ -103,6 +104,7 @@ impl TestApp {
             portal_url: "http://127.0.0.1:3000".into(),
             cursor_secret: format!("test-secret-{}-0123456789abcdef", name),
             event_bus_name: name.clone(),
+            bucket_name: name.clone(),
             dynamodb_meter: Some(prm_shared::meter::Meter::new()),
         };
         let mut served = cfg.clone();

@@ -36,6 +36,8 @@ pub struct LocalConfig {
     pub cursor_secret: String,
     /// The event bus.
     pub event_bus_name: String,
+    /// The bucket of files.
+    pub bucket_name: String,
     /// Records the functions' DynamoDB calls (tests and benchmarks).
     pub dynamodb_meter: Option<prm_shared::meter::Meter>,
 }
@@ -72,7 +74,7 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     Ok(Router::new()
         .merge(portal::router(portal::AppState::new(portal_cfg, db.clone(), &sdk)))
         .merge(deals::router(deals_state))
-        .merge(mdf::router(mdf::MdfState::new(&mdf_config(cfg), db.clone(), &sdk)))
+        .merge(mdf::router(mdf::MdfState::new(&mdf_config(cfg), db.clone(), &sdk, s3_client(&sdk))))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
 }
@@ -101,11 +103,20 @@ pub async fn deals_state(cfg: &LocalConfig) -> deals::DealsState {
 pub async fn mdf_state(cfg: &LocalConfig) -> mdf::MdfState {
     let sdk = cfg.endpoints.sdk_config().await;
     let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
-    mdf::MdfState::new(&mdf_config(cfg), db, &sdk)
+    mdf::MdfState::new(&mdf_config(cfg), db, &sdk, s3_client(&sdk))
+}
+
+/// An S3 client for moto (path-style addressing for an IP endpoint).
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
 }
 
 fn mdf_config(cfg: &LocalConfig) -> mdf::MdfConfig {
-    mdf::MdfConfig { core: core_config(cfg), event_bus_name: cfg.event_bus_name.clone() }
+    mdf::MdfConfig {
+        core: core_config(cfg),
+        event_bus_name: cfg.event_bus_name.clone(),
+        bucket_name: cfg.bucket_name.clone(),
+    }
 }
 
 /// The outbox publisher of this platform (for the sweep that, on AWS, the

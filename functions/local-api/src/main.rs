@@ -60,7 +60,7 @@ async fn dev() -> anyhow::Result<()> {
     let ddb = endpoints.dynamodb_client(&sdk);
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let s3 = local_api::s3_client(&sdk);
     let eb = aws_sdk_eventbridge::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
 
@@ -89,6 +89,7 @@ async fn dev() -> anyhow::Result<()> {
         portal_url: api_url.clone(),
         cursor_secret: Alphanumeric.sample_string(&mut rand::rng(), 48),
         event_bus_name: bus.into(),
+        bucket_name: bucket.into(),
         dynamodb_meter: None,
     };
     let app = local_api::app(&cfg).await?;

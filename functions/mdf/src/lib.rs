@@ -22,12 +22,18 @@ pub struct MdfConfig {
     pub core: CoreConfig,
     /// The event bus (`EVENT_BUS_NAME`).
     pub event_bus_name: String,
+    /// The bucket of proof files (`BUCKET_NAME`).
+    pub bucket_name: String,
 }
 
 impl MdfConfig {
     /// Reads the configuration, naming the first variable missing.
     pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
-        Ok(Self { core: CoreConfig::from_source(src)?, event_bus_name: required(src, "EVENT_BUS_NAME")? })
+        Ok(Self {
+            core: CoreConfig::from_source(src)?,
+            event_bus_name: required(src, "EVENT_BUS_NAME")?,
+            bucket_name: required(src, "BUCKET_NAME")?,
+        })
     }
 }
 
@@ -40,17 +46,21 @@ pub struct MdfState {
     pub cursors: CursorCodec,
     /// Publishes domain events through the outbox.
     pub events: Publisher,
+    /// Presigns proof uploads.
+    pub s3: aws_sdk_s3::Client,
+    /// The bucket of proof files.
+    pub bucket: String,
 }
 
 impl MdfState {
     /// State from configuration, the table handle and the SDK configuration.
-    pub fn new(cfg: &MdfConfig, db: Db, sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(cfg: &MdfConfig, db: Db, sdk: &aws_config::SdkConfig, s3: aws_sdk_s3::Client) -> Self {
         let events = Publisher {
             client: aws_sdk_eventbridge::Client::new(sdk),
             bus: cfg.event_bus_name.clone(),
             db: db.clone(),
         };
-        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), events }
+        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), events, s3, bucket: cfg.bucket_name.clone() }
     }
 }
 
@@ -62,6 +72,11 @@ pub fn api() -> OpenApiRouter<MdfState> {
         .routes(routes!(routes::get_request))
         .routes(routes!(routes::approve_request))
         .routes(routes!(routes::reject_request))
+        .routes(routes!(routes::create_claim))
+        .routes(routes!(routes::get_claim))
+        .routes(routes!(routes::approve_claim))
+        .routes(routes!(routes::reject_claim))
+        .routes(routes!(routes::pay_claim))
 }
 
 /// The function's HTTP handler.

@@ -8,5 +8,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let cfg = mdf::MdfConfig::from_source(&Env)?;
     let sdk = prm_shared::aws::sdk_config().await;
     let db = prm_shared::dynamo::Db::new(aws_sdk_dynamodb::Client::new(&sdk), cfg.core.table_name.clone());
-    lambda_http::run(mdf::router(mdf::MdfState::new(&cfg, db, &sdk))).await
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    lambda_http::run(mdf::router(mdf::MdfState::new(&cfg, db, &sdk, s3))).await
 }

@@ -8,7 +8,10 @@ use prm_shared::auth::{Caller, Role};
 use prm_shared::dynamo::{ListParams, Page, keys};
 use prm_shared::error::{ApiError, ApiResult};
 use prm_shared::events::PendingEvent;
-use prm_shared::events::mdf::{MdfRequestApproved, MdfRequestRejected, MdfRequestSubmitted};
+use prm_shared::events::mdf::{
+    MdfClaimApproved, MdfClaimPaid, MdfClaimRejected, MdfClaimSubmitted, MdfRequestApproved, MdfRequestRejected,
+    MdfRequestSubmitted,
+};
 use prm_shared::json::{ApiQuery, JsonBody, created};
 use prm_shared::list::resolve;
 use prm_shared::money::Money;
@@ -19,8 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::MdfState;
 use crate::domain::{
-    Allocation, ApproveFundRequest, CreateAllocationRequest, CreateFundRequest, FundRequest, FundType, LedgerEntry,
-    RejectFundRequest, RequestStatus, period,
+    Allocation, ApproveClaim, ApproveFundRequest, Claim, ClaimStatus, CreateAllocationRequest, CreateClaimRequest,
+    CreateFundRequest, FundRequest, FundType, LedgerEntry, Proof, RejectFundRequest, RequestStatus, period,
 };
 use crate::store::{self, WriteError};
 
@@ -321,6 +324,7 @@ pub async fn approve_request(
         let mut next = current.clone();
         next.status = RequestStatus::Approved;
         next.approved_amount = Some(amount.clone());
+        next.claimable_minor = amount.amount_minor;
         next.decided_by = Some(caller.sub.clone());
         next.updated_at = at;
         next.version = current.version + 1;
@@ -411,4 +415,287 @@ pub async fn reject_request(
         }
     }
     Err(ApiError::Conflict("the request kept changing; read it and retry".into()))
+}
+
+/// Where and how to upload one proof file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Upload {
+    /// The file's name as declared.
+    pub name: String,
+    /// The object key the server chose.
+    pub key: String,
+    /// The presigned URL.
+    pub url: String,
+    /// `PUT`.
+    pub method: String,
+    /// Headers to send as signed (content type and length).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// When the URL stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new claim with the uploads of its proofs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimCreated {
+    /// The claim.
+    pub claim: Claim,
+    /// One upload per proof file.
+    pub uploads: Vec<Upload>,
+}
+
+const UPLOAD_SECONDS: u64 = 15 * 60;
+
+async fn presign(st: &MdfState, proof: &Proof, at: DateTime<Utc>) -> anyhow::Result<Upload> {
+    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(UPLOAD_SECONDS))?;
+    let req = st
+        .s3
+        .put_object()
+        .bucket(&st.bucket)
+        .key(&proof.key)
+        .content_type(&proof.content_type)
+        .content_length(i64::try_from(proof.size_bytes)?)
+        .presigned(config)
+        .await?;
+    let mut headers: std::collections::BTreeMap<String, String> =
+        req.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    headers.insert("content-type".into(), proof.content_type.clone());
+    headers.insert("content-length".into(), proof.size_bytes.to_string());
+    Ok(Upload {
+        name: proof.name.clone(),
+        key: proof.key.clone(),
+        url: req.uri().to_owned(),
+        method: req.method().to_owned(),
+        headers,
+        expires_at: at + chrono::Duration::seconds(i64::try_from(UPLOAD_SECONDS)?),
+    })
+}
+
+/// The owning partner claims funds against an approved request, with proof of performance.
+#[utoipa::path(
+    post, path = "/v1/mdf/requests/{id}/claims", tag = "mdf",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
+    ),
+    request_body = CreateClaimRequest,
+    responses((status = 201, body = ClaimCreated), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_claim(
+    State(st): State<MdfState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<CreateClaimRequest>,
+) -> ApiResult<Response> {
+    caller.require_partner()?;
+    let request = visible_request(&st, &caller, &id).await?;
+    if request.status != RequestStatus::Approved {
+        return Err(ApiError::Conflict(format!("a {} request cannot be claimed against", request.status.as_str())));
+    }
+    let at = now();
+    let claim = body.parse()?.into_claim(ulid::Ulid::new().to_string(), &request, &caller.sub, at)?;
+    let ledger = entry("claim", claim.amount.amount_minor, Some(&request.id), &caller.sub, at);
+    let event = PendingEvent::new(
+        MdfClaimSubmitted { claim_id: claim.id.clone(), request_id: request.id.clone(), amount: claim.amount.clone() },
+        Some(&claim.partner_id),
+        Some(&caller.sub),
+        at,
+    )?;
+    match store::create_claim(&st.db, &claim, &ledger, vec![st.events.outbox_put(&event)?]).await {
+        Ok(()) => st.events.publish(std::slice::from_ref(&event)).await,
+        Err(WriteError::Insufficient) => {
+            let left = store::get_request(&st.db, &request.id).await?.map_or(0, |r| r.claimable_minor);
+            return Err(ApiError::Conflict(format!(
+                "the claim exceeds the approved amount not yet claimed: {left} {} (minor units)",
+                request.requested_amount.currency
+            )));
+        }
+        Err(WriteError::Conflict) => return Err(ApiError::Conflict("the claim already exists".into())),
+        Err(WriteError::Other(e)) => return Err(e.into()),
+    }
+    let mut uploads = Vec::with_capacity(claim.proofs.len());
+    for p in &claim.proofs {
+        uploads.push(presign(&st, p, at).await?);
+    }
+    Ok(created(&format!("/v1/mdf/claims/{}", claim.id), ClaimCreated { claim, uploads }))
+}
+
+async fn visible_claim(st: &MdfState, caller: &Caller, id: &str) -> ApiResult<Claim> {
+    caller.require_any(&Role::ALL)?;
+    let c = store::get_claim(&st.db, object_id(id)?).await?.ok_or(ApiError::NotFound)?;
+    caller.require_partner_access(&c.partner_id)?;
+    Ok(c)
+}
+
+/// Reads a claim.
+#[utoipa::path(
+    get, path = "/v1/mdf/claims/{id}", tag = "mdf",
+    params(("id" = String, Path, description = "Claim id")),
+    responses((status = 200, body = Claim), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_claim(State(st): State<MdfState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Claim>> {
+    Ok(Json(visible_claim(&st, &caller, &id).await?))
+}
+
+/// What a claim step writes besides the claim itself.
+struct Step {
+    next: Claim,
+    deltas: Vec<(&'static str, i64)>,
+    entries: Vec<LedgerEntry>,
+    event: PendingEvent,
+}
+
+/// Moves a claim from `from`, retrying when it changed concurrently.
+async fn claim_step(
+    st: &MdfState,
+    caller: &Caller,
+    id: &str,
+    from: ClaimStatus,
+    decide: impl Fn(&Claim, DateTime<Utc>) -> ApiResult<Step>,
+) -> ApiResult<Claim> {
+    caller.require_vendor()?;
+    for _ in 0..5 {
+        let current = visible_claim(st, caller, id).await?;
+        if current.status != from {
+            return Err(ApiError::Conflict(format!("a {} claim cannot do that", current.status.as_str())));
+        }
+        let step = decide(&current, now())?;
+        let outbox = vec![st.events.outbox_put(&step.event)?];
+        match store::transition_claim(&st.db, &current, &step.next, &step.deltas, &step.entries, outbox).await {
+            Ok(()) => {
+                st.events.publish(std::slice::from_ref(&step.event)).await;
+                return Ok(step.next);
+            }
+            Err(WriteError::Conflict) => continue,
+            Err(e) => return Err(anyhow::anyhow!("{e}").into()),
+        }
+    }
+    Err(ApiError::Conflict("the claim kept changing; read it and retry".into()))
+}
+
+fn advanced(c: &Claim, status: ClaimStatus, by: &str, at: DateTime<Utc>) -> Claim {
+    let mut next = c.clone();
+    next.status = status;
+    next.decided_by = Some(by.to_owned());
+    next.updated_at = at;
+    next.version = c.version + 1;
+    next
+}
+
+/// Approves a claim, possibly for less; the rest goes back to the allocation.
+#[utoipa::path(
+    post, path = "/v1/mdf/claims/{id}/approve", tag = "mdf",
+    params(("id" = String, Path, description = "Claim id")),
+    request_body(content = Option<ApproveClaim>),
+    responses((status = 200, body = Claim), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn approve_claim(
+    State(st): State<MdfState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Claim>> {
+    caller.require_vendor()?;
+    let req: ApproveClaim = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveClaim::default()
+    } else {
+        prm_shared::json::parse_json(&body)?
+    };
+    let asked = req
+        .approved_amount
+        .as_ref()
+        .map(Money::parse)
+        .transpose()
+        .map_err(|m| ApiError::field("approved_amount", m))?;
+    let by = caller.sub.clone();
+    let claim = claim_step(&st, &caller, &id, ClaimStatus::Submitted, |c, at| {
+        let approved = asked.clone().unwrap_or_else(|| c.amount.clone());
+        if approved.currency != c.amount.currency || approved.amount_minor > c.amount.amount_minor {
+            return Err(ApiError::field(
+                "approved_amount",
+                "must be in the claim's currency and at most the amount claimed",
+            ));
+        }
+        let release = c.amount.amount_minor - approved.amount_minor;
+        let mut next = advanced(c, ClaimStatus::Approved, &by, at);
+        next.approved_amount = Some(approved.clone());
+        let entries = if release > 0 { vec![entry("release", release, Some(&c.request_id), &by, at)] } else { vec![] };
+        let event = PendingEvent::new(
+            MdfClaimApproved { claim_id: c.id.clone(), approved_amount: approved },
+            Some(&c.partner_id),
+            Some(&by),
+            at,
+        )?;
+        Ok(Step { next, deltas: vec![("claimed", -release), ("available", release)], entries, event })
+    })
+    .await?;
+    Ok(Json(claim))
+}
+
+/// Rejects a claim; its funds go back to the allocation.
+#[utoipa::path(
+    post, path = "/v1/mdf/claims/{id}/reject", tag = "mdf",
+    params(("id" = String, Path, description = "Claim id")),
+    request_body = RejectFundRequest,
+    responses((status = 200, body = Claim), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn reject_claim(
+    State(st): State<MdfState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<RejectFundRequest>,
+) -> ApiResult<Json<Claim>> {
+    caller.require_vendor()?;
+    let reason = text(&body.parse()?.reason, 1, 1000).map_err(|m| ApiError::field("reason", m))?;
+    let by = caller.sub.clone();
+    let claim = claim_step(&st, &caller, &id, ClaimStatus::Submitted, |c, at| {
+        let amount = c.amount.amount_minor;
+        let mut next = advanced(c, ClaimStatus::Rejected, &by, at);
+        next.rejection_reason = Some(reason.clone());
+        let event = PendingEvent::new(
+            MdfClaimRejected { claim_id: c.id.clone(), reason: reason.clone() },
+            Some(&c.partner_id),
+            Some(&by),
+            at,
+        )?;
+        Ok(Step {
+            next,
+            deltas: vec![("claimed", -amount), ("available", amount)],
+            entries: vec![entry("release", amount, Some(&c.request_id), &by, at)],
+            event,
+        })
+    })
+    .await?;
+    Ok(Json(claim))
+}
+
+/// Records the payment of an approved claim.
+#[utoipa::path(
+    post, path = "/v1/mdf/claims/{id}/pay", tag = "mdf",
+    params(("id" = String, Path, description = "Claim id")),
+    responses((status = 200, body = Claim), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn pay_claim(State(st): State<MdfState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Claim>> {
+    let by = caller.sub.clone();
+    let claim = claim_step(&st, &caller, &id, ClaimStatus::Approved, |c, at| {
+        let paid = c.approved_amount.clone().unwrap_or_else(|| c.amount.clone());
+        let event = PendingEvent::new(
+            MdfClaimPaid { claim_id: c.id.clone(), amount: paid.clone() },
+            Some(&c.partner_id),
+            Some(&by),
+            at,
+        )?;
+        Ok(Step {
+            next: advanced(c, ClaimStatus::Paid, &by, at),
+            deltas: vec![("claimed", -paid.amount_minor), ("paid", paid.amount_minor)],
+            entries: vec![entry("pay", paid.amount_minor, Some(&c.request_id), &by, at)],
+            event,
+        })
+    })
+    .await?;
+    Ok(Json(claim))
 }

@@ -20,7 +20,7 @@ use prm_shared::dynamo::{
 };
 use prm_shared::error::ApiResult;
 
-use crate::domain::{Allocation, FundRequest, FundType, LedgerEntry, RequestStatus};
+use crate::domain::{Allocation, Claim, FundRequest, FundType, LedgerEntry, RequestStatus};
 
 const REQUESTS: &str = "MDFREQUESTS";
 
@@ -271,4 +271,122 @@ pub async fn ledger(db: &Db, partner_id: &str, period: &str, fund: FundType) -> 
         .into_iter()
         .map(|i| prm_shared::dynamo::from_item::<Stored<LedgerEntry>>(i).map(|e| e.record))
         .collect()
+}
+
+/// A change of an allocation's balances: `(attribute, delta)` pairs, applied
+/// with `ADD` (the allocation must exist).
+fn balances(
+    db: &Db,
+    partner_id: &str,
+    period: &str,
+    fund: FundType,
+    deltas: &[(&str, i64)],
+    at: DateTime<Utc>,
+) -> anyhow::Result<TransactWriteItem> {
+    let mut u = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(prm_shared::dynamo::key(keys::partner(partner_id), allocation_sk(period, fund))))
+        .condition_expression("attribute_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#updated", "updated_at")
+        .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+    let mut adds = Vec::new();
+    for (i, (attr, delta)) in deltas.iter().enumerate() {
+        u = u
+            .expression_attribute_names(format!("#b{i}"), *attr)
+            .expression_attribute_values(format!(":d{i}"), n(*delta));
+        adds.push(format!("#b{i} :d{i}"));
+    }
+    u = u.update_expression(format!("SET #updated = :at ADD {}", adds.join(", ")));
+    Ok(TransactWriteItem::builder().update(u.build().context("building balance Update")?).build())
+}
+
+fn claim_item(c: &Claim) -> Stored<Claim> {
+    let keys = Keys::new(format!("MDFCLAIM#{}", c.id), "MDFCLAIM", "mdf-claim")
+        .with(GSI1, keys::all("MDFCLAIMS"), &c.id)
+        .with(GSI2, keys::owned("MDFCLAIMS", &c.partner_id), &c.id)
+        .with(GSI3, keys::by_status("MDFCLAIMS", c.status.as_str()), &c.id);
+    Stored { keys, record: c.clone() }
+}
+
+/// Reads a claim.
+pub async fn get_claim(db: &Db, id: &str) -> anyhow::Result<Option<Claim>> {
+    Ok(db.get::<Stored<Claim>>(&format!("MDFCLAIM#{id}"), "MDFCLAIM").await?.map(|i| i.record))
+}
+
+/// Stores a new claim: it draws on the request's unclaimed approval (only
+/// while that covers it) and moves its amount from reserved to claimed.
+pub async fn create_claim(
+    db: &Db,
+    c: &Claim,
+    entry: &LedgerEntry,
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let amount = c.amount.amount_minor;
+    let draw = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(prm_shared::dynamo::key(format!("MDFREQUEST#{}", c.request_id), "MDFREQUEST")))
+        .update_expression("SET #claimable = #claimable - :amount, #version = #version + :one")
+        .condition_expression("#status = :approved AND #claimable >= :amount")
+        .expression_attribute_names("#claimable", "claimable_minor")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":amount", n(amount))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":approved", s(RequestStatus::Approved.as_str()))
+        .build()
+        .context("building claim draw")?;
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&claim_item(c))?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .context("building claim Put")?;
+    let mut items = vec![
+        TransactWriteItem::builder().put(put).build(),
+        TransactWriteItem::builder().update(draw).build(),
+        balances(
+            db,
+            &c.partner_id,
+            &c.period,
+            c.fund_type,
+            &[("reserved", -amount), ("claimed", amount)],
+            c.created_at,
+        )?,
+        ledger_put(db, &c.partner_id, &c.period, c.fund_type, entry)?,
+    ];
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
+}
+
+/// Moves a claim along (`current` -> `next`) with the balance changes and
+/// ledger entries that go with it, all in one transaction.
+pub async fn transition_claim(
+    db: &Db,
+    current: &Claim,
+    next: &Claim,
+    deltas: &[(&str, i64)],
+    entries: &[LedgerEntry],
+    outbox: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&claim_item(next))?))
+        .condition_expression("#version = :version AND #status = :status")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":version", n(i64::try_from(current.version).unwrap_or(i64::MAX)))
+        .expression_attribute_values(":status", s(current.status.as_str()))
+        .build()
+        .context("building claim Put")?;
+    let mut items = vec![
+        TransactWriteItem::builder().put(put).build(),
+        balances(db, &next.partner_id, &next.period, next.fund_type, deltas, next.updated_at)?,
+    ];
+    for e in entries {
+        items.push(ledger_put(db, &next.partner_id, &next.period, next.fund_type, e)?);
+    }
+    items.extend(outbox);
+    db.transact(items).await.map_err(map)
 }
