@@ -165,6 +165,27 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> anyhow::Result<T> {
     serde_dynamo::from_item(item).context("deserializing item")
 }
 
+/// A transactional Put of `item` that succeeds only while the stored item still
+/// has `version` and `status`: one step of a state machine, once.
+pub fn put_if_unchanged<T: Serialize>(
+    db: &Db,
+    item: &T,
+    version: u64,
+    status: &str,
+) -> anyhow::Result<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(item)?))
+        .condition_expression("#version = :version AND #status = :status")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":version", n(i64::try_from(version).unwrap_or(i64::MAX)))
+        .expression_attribute_values(":status", s(status))
+        .build()
+        .context("building conditional Put")?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build())
+}
+
 /// Why a transaction did not commit.
 #[derive(Debug, thiserror::Error)]
 pub enum TransactError {

@@ -56,6 +56,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// An optional JSON body: empty means `T::default()`, anything else must parse.
+pub fn optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(bytes) }
+}
+
 /// A 201 with the created object and its `Location`.
 pub fn created<T: serde::Serialize>(location: &str, body: T) -> axum::response::Response {
     use axum::response::IntoResponse;

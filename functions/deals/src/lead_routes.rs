@@ -162,11 +162,7 @@ pub async fn accept_lead(
 ) -> ApiResult<Json<Lead>> {
     let partner_id = caller.require_partner()?.to_owned();
     visible_lead(&st, &caller, &id).await?;
-    let req: AcceptLeadRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        AcceptLeadRequest::default()
-    } else {
-        prm_shared::json::parse_json(&body)?
-    };
+    let req: AcceptLeadRequest = prm_shared::json::optional_json(&body)?;
     for _ in 0..5 {
         let current = visible_lead(&st, &caller, &id).await?;
         if current.status != LeadStatus::Assigned {

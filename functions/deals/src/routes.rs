@@ -232,11 +232,7 @@ pub async fn approve_deal(
 ) -> ApiResult<Json<Deal>> {
     caller.require_vendor()?;
     // The body is optional: an empty one takes the program's protection period.
-    let req: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveRequest::default()
-    } else {
-        prm_shared::json::parse_json(&body)?
-    };
+    let req: ApproveRequest = prm_shared::json::optional_json(&body)?;
     let days = req.protection_days.unwrap_or(st.protection_days);
     if !(1..=365).contains(&days) {
         return Err(ApiError::field("protection_days", "must be from 1 to 365"));
@@ -340,11 +336,7 @@ pub async fn extend_deal(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Deal>> {
     caller.require_any(&Role::ALL)?;
-    let req: ExtensionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ExtensionBody::default()
-    } else {
-        prm_shared::json::parse_json(&body)?
-    };
+    let req: ExtensionBody = prm_shared::json::optional_json(&body)?;
     if req.days.is_some_and(|d| !(1..=365).contains(&d)) {
         return Err(ApiError::field("days", "must be from 1 to 365"));
     }

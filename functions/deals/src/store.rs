@@ -20,7 +20,8 @@ use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
 use prm_shared::due::DueIndex;
 use prm_shared::dynamo::{
-    Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, Stored, TransactError, key, keys, n, owned_list, s, to_item,
+    Db, Filter, GSI1, GSI2, GSI3, Item, Keys, PK, Page, Stored, TransactError, key, keys, n, owned_list,
+    put_if_unchanged, s, to_item,
 };
 use prm_shared::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
@@ -117,14 +118,6 @@ fn delete(db: &Db, pk: String, sk: &str) -> anyhow::Result<TransactWriteItem> {
 
 fn new_item_condition() -> Option<Condition> {
     cond("attribute_not_exists(#pk)", &[("#pk", PK)], vec![])
-}
-
-fn version_condition(d: &Deal) -> Option<Condition> {
-    cond(
-        "#version = :version AND #status = :status",
-        &[("#version", "version"), ("#status", "status")],
-        vec![(":version", n(i64::try_from(d.version).unwrap_or(i64::MAX))), (":status", s(d.status.as_str()))],
-    )
 }
 
 /// Reads a deal.
@@ -262,7 +255,7 @@ pub async fn protect(
 ) -> Result<(), TransitionError> {
     let until = next.protection_expires_at.context("protection without expiry")?;
     let expires = until.timestamp();
-    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
+    let mut items = vec![put_if_unchanged(db, &deal_item(next), current.version, current.status.as_str())?];
     let keys = next.keys().all();
     for (k, _) in &keys {
         let p = Protection {
@@ -301,7 +294,7 @@ pub async fn update(
     next: &Deal,
     outbox: Vec<TransactWriteItem>,
 ) -> Result<(), TransitionError> {
-    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
+    let mut items = vec![put_if_unchanged(db, &deal_item(next), current.version, current.status.as_str())?];
     items.extend(outbox);
     db.transact(items).await.map_err(|e| map_cancel(e, 0..0))
 }
@@ -315,7 +308,7 @@ pub async fn close(
     next: &Deal,
     outbox: Vec<TransactWriteItem>,
 ) -> Result<(), TransitionError> {
-    let mut items = vec![put(db, to_item(&deal_item(next))?, version_condition(current))?];
+    let mut items = vec![put_if_unchanged(db, &deal_item(next), current.version, current.status.as_str())?];
     if let Some(old) = current.protection_expires_at {
         items.push(PROTECTION_DUE.delete(db, old, &current.id)?);
     }

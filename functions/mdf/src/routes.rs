@@ -294,11 +294,7 @@ pub async fn approve_request(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<FundRequest>> {
     caller.require_vendor()?;
-    let req: ApproveFundRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveFundRequest::default()
-    } else {
-        prm_shared::json::parse_json(&body)?
-    };
+    let req: ApproveFundRequest = prm_shared::json::optional_json(&body)?;
     let asked = req
         .approved_amount
         .as_ref()
@@ -598,11 +594,7 @@ pub async fn approve_claim(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Claim>> {
     caller.require_vendor()?;
-    let req: ApproveClaim = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveClaim::default()
-    } else {
-        prm_shared::json::parse_json(&body)?
-    };
+    let req: ApproveClaim = prm_shared::json::optional_json(&body)?;
     let asked = req
         .approved_amount
         .as_ref()

@@ -16,7 +16,8 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
 use prm_shared::dynamo::{
-    Db, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, TransactError, keys, n, owned_list, s, to_item,
+    Db, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, TransactError, keys, n, owned_list, put_if_unchanged, s,
+    to_item,
 };
 use prm_shared::error::ApiResult;
 
@@ -178,17 +179,7 @@ pub async fn get_request(db: &Db, id: &str) -> anyhow::Result<Option<FundRequest
 }
 
 fn request_put(db: &Db, current: &FundRequest, next: &FundRequest) -> anyhow::Result<TransactWriteItem> {
-    let put = Put::builder()
-        .table_name(&db.table)
-        .set_item(Some(to_item(&request_item(next))?))
-        .condition_expression("#version = :version AND #status = :status")
-        .expression_attribute_names("#version", "version")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":version", n(i64::try_from(current.version).unwrap_or(i64::MAX)))
-        .expression_attribute_values(":status", s(current.status.as_str()))
-        .build()
-        .context("building request Put")?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    put_if_unchanged(db, &request_item(next), current.version, current.status.as_str())
 }
 
 /// Approves `current` as `next`, reserving `amount` of its allocation: the
@@ -370,18 +361,8 @@ pub async fn transition_claim(
     entries: &[LedgerEntry],
     outbox: Vec<TransactWriteItem>,
 ) -> Result<(), WriteError> {
-    let put = Put::builder()
-        .table_name(&db.table)
-        .set_item(Some(to_item(&claim_item(next))?))
-        .condition_expression("#version = :version AND #status = :status")
-        .expression_attribute_names("#version", "version")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":version", n(i64::try_from(current.version).unwrap_or(i64::MAX)))
-        .expression_attribute_values(":status", s(current.status.as_str()))
-        .build()
-        .context("building claim Put")?;
     let mut items = vec![
-        TransactWriteItem::builder().put(put).build(),
+        put_if_unchanged(db, &claim_item(next), current.version, current.status.as_str())?,
         balances(db, &next.partner_id, &next.period, next.fund_type, deltas, next.updated_at)?,
     ];
     for e in entries {
