@@ -47,3 +47,32 @@ async fn registering_and_approving_a_deal_each_commit_in_one_transaction_without
         assert!(calls.iter().any(|c| c.capacity_units > 0.0), "DynamoDB reported the capacity");
     }
 }
+
+#[tokio::test]
+async fn approving_a_fund_request_commits_in_one_transaction_without_a_scan() {
+    let app = TestApp::spawn().await;
+    let meter = app.config.dynamodb_meter.clone().unwrap();
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let p = app.create_partner(&admin, "A", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    let user = app.user(Role::PartnerUser, Some(&p)).await;
+    let allocation =
+        json!({"partner_id": p, "period": "2026-H2", "amount": {"amount_minor": 10_000, "currency": "USD"}});
+    expect_json(app.post("/v1/mdf/allocations", &admin, &allocation).await, StatusCode::CREATED).await;
+    let request = json!({
+        "period": "2026-H2", "activity_type": "event", "title": "Booth", "description": "Trade show booth",
+        "start_date": "2026-09-01", "end_date": "2026-09-03",
+        "requested_amount": {"amount_minor": 4_000, "currency": "USD"},
+        "expected": {"leads": 10, "pipeline": {"amount_minor": 100_000, "currency": "USD"}}
+    });
+    let r = expect_json(app.post("/v1/mdf/requests", &user, &request).await, StatusCode::CREATED).await;
+    meter.take();
+    expect_json(
+        app.post(&format!("/v1/mdf/requests/{}/approve", r["id"].as_str().unwrap()), &admin, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let approve = meter.take();
+    report("POST /v1/mdf/requests/{id}/approve", &approve);
+    assert_eq!(approve.iter().filter(|c| c.operation == "TransactWriteItems").count(), 1, "{approve:?}");
+    assert!(approve.iter().all(|c| c.operation != "Scan"));
+}
