@@ -1,28 +1,9 @@
-use prm_shared::auth::Role;
-use prm_tests::{TestApp, TestUser, expect_json, problem_fields};
+use prm_tests::{World, expect_json, problem_fields};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct World {
-    app: TestApp,
-    admin: TestUser,
-    manager: TestUser,
-    own: String,
-    foreign: String,
-    partner_admin: TestUser,
-    partner_user: TestUser,
-}
-
 async fn world() -> World {
-    let app = TestApp::spawn().await;
-    let admin = app.user(Role::VendorAdmin, None).await;
-    let manager = app.user(Role::ChannelManager, None).await;
-    let own = app.create_partner(&admin, "Own Partner", "gold", "EMEA").await["id"].as_str().unwrap().to_owned();
-    let foreign =
-        app.create_partner(&admin, "Foreign Partner", "silver", "NA").await["id"].as_str().unwrap().to_owned();
-    let partner_admin = app.user(Role::PartnerAdmin, Some(&own)).await;
-    let partner_user = app.user(Role::PartnerUser, Some(&own)).await;
-    World { app, admin, manager, own, foreign, partner_admin, partner_user }
+    World::spawn().await
 }
 
 fn unique_email(tag: &str) -> String {

@@ -269,6 +269,41 @@ impl TestApp {
     }
 }
 
+/// The usual cast: a vendor admin, a channel manager, an "own" partner (gold,
+/// EMEA) with a partner-admin and a partner-user, and a "foreign" partner (silver, NA).
+pub struct World {
+    /// The platform.
+    pub app: TestApp,
+    /// A vendor admin.
+    pub admin: TestUser,
+    /// A channel manager.
+    pub manager: TestUser,
+    /// The id of the partner the partner users belong to.
+    pub own: String,
+    /// The id of another partner.
+    pub foreign: String,
+    /// The own partner's admin.
+    pub partner_admin: TestUser,
+    /// The own partner's user.
+    pub partner_user: TestUser,
+}
+
+impl World {
+    /// A fresh platform with the cast.
+    pub async fn spawn() -> World {
+        let app = TestApp::spawn().await;
+        let admin = app.user(Role::VendorAdmin, None).await;
+        let manager = app.user(Role::ChannelManager, None).await;
+        let own =
+            app.create_partner(&admin, "Own Partner", "gold", "EMEA").await["id"].as_str().unwrap_or("").to_owned();
+        let foreign =
+            app.create_partner(&admin, "Foreign Partner", "silver", "NA").await["id"].as_str().unwrap_or("").to_owned();
+        let partner_admin = app.user(Role::PartnerAdmin, Some(&own)).await;
+        let partner_user = app.user(Role::PartnerUser, Some(&own)).await;
+        World { app, admin, manager, own, foreign, partner_admin, partner_user }
+    }
+}
+
 /// A valid partner creation body.
 pub fn partner_body(name: &str, tier: &str, region: &str) -> Value {
     json!({
