@@ -214,6 +214,11 @@ async fn a_claim_with_uploaded_proofs_is_approved_for_less_then_paid_and_the_bal
             .await;
     assert!(refused["detail"].as_str().unwrap().contains("10000"), "{refused}");
     expect_json(w.app.get(&format!("/v1/mdf/claims/{claim_id}"), &w.b).await, StatusCode::NOT_FOUND).await;
+    let theirs =
+        expect_json(w.app.get(&format!("/v1/mdf/claims?partner_id={}", w.a_id), &w.b).await, StatusCode::OK).await;
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "a partner never lists another's claims");
+    let pending = expect_json(w.app.get("/v1/mdf/claims?status=submitted", &w.manager).await, StatusCode::OK).await;
+    assert_eq!(pending["items"][0]["id"], claim_id.as_str());
 
     expect_json(
         w.app.post(&format!("/v1/mdf/claims/{claim_id}/pay"), &w.manager, &json!({})).await,

@@ -73,6 +73,7 @@ pub fn api() -> OpenApiRouter<MdfState> {
         .routes(routes!(routes::approve_request))
         .routes(routes!(routes::reject_request))
         .routes(routes!(routes::create_claim))
+        .routes(routes!(routes::list_claims))
         .routes(routes!(routes::get_claim))
         .routes(routes!(routes::approve_claim))
         .routes(routes!(routes::reject_claim))

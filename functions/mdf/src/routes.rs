@@ -516,6 +516,55 @@ pub async fn create_claim(
     Ok(created(&format!("/v1/mdf/claims/{}", claim.id), ClaimCreated { claim, uploads }))
 }
 
+/// Lists claims: vendor staff all (by partner and status), partner staff their own.
+#[utoipa::path(
+    get, path = "/v1/mdf/claims", tag = "mdf",
+    params(ClaimListQuery),
+    responses((status = 200, body = Page<Claim>), ApiErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_claims(
+    State(st): State<MdfState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ClaimListQuery>,
+) -> ApiResult<Json<Page<Claim>>> {
+    caller.require_any(&Role::ALL)?;
+    let l = resolve(
+        &caller,
+        q.partner_id.as_deref(),
+        q.status.as_deref(),
+        ClaimStatus::parse,
+        q.limit.as_deref(),
+        q.cursor.as_deref(),
+    )?;
+    let page = store::list_claims(
+        &st.db,
+        &st.cursors,
+        l.partner_id.as_deref(),
+        l.status,
+        l.page.limit,
+        l.page.cursor.as_deref(),
+    )
+    .await?;
+    Ok(Json(page))
+}
+
+/// Filters of `GET /v1/mdf/claims`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClaimListQuery {
+    /// Only this partner's (vendor staff; partner staff always get their own).
+    pub partner_id: Option<String>,
+    /// Only this status.
+    #[param(value_type = Option<ClaimStatus>)]
+    pub status: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 async fn visible_claim(st: &MdfState, caller: &Caller, id: &str) -> ApiResult<Claim> {
     caller.require_any(&Role::ALL)?;
     let c = store::get_claim(&st.db, object_id(id)?).await?.ok_or(ApiError::NotFound)?;

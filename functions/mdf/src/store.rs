@@ -300,6 +300,20 @@ fn claim_item(c: &Claim) -> Stored<Claim> {
     Stored { keys, record: c.clone() }
 }
 
+/// One page of claims, by partner and status.
+pub async fn list_claims(
+    db: &Db,
+    codec: &CursorCodec,
+    partner_id: Option<&str>,
+    status: Option<crate::domain::ClaimStatus>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> ApiResult<Page<Claim>> {
+    let query = owned_list("MDFCLAIMS", partner_id, status.map(crate::domain::ClaimStatus::as_str));
+    let page: Page<Stored<Claim>> = db.query_page(&query, limit, cursor, codec).await?;
+    Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
+}
+
 /// Reads a claim.
 pub async fn get_claim(db: &Db, id: &str) -> anyhow::Result<Option<Claim>> {
     Ok(db.get::<Stored<Claim>>(&format!("MDFCLAIM#{id}"), "MDFCLAIM").await?.map(|i| i.record))
