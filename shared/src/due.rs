@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::dynamo::{Db, Keys, PK, SK, Stored, key, s, to_item};
+use crate::dynamo::{Db, Keys, Stored, key, to_item};
 
 /// One kind of deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,27 +64,9 @@ impl DueIndex {
 
     /// Entries due before `now`, oldest first, at most `max`.
     pub async fn due(&self, db: &Db, now: DateTime<Utc>, max: usize) -> anyhow::Result<Vec<DueEntry>> {
-        let out = db
-            .client
-            .query()
-            .table_name(&db.table)
-            .key_condition_expression("#pk = :pk AND #sk < :now")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(self.pk()))
-            .expression_attribute_values(":now", s(now.to_rfc3339_opts(SecondsFormat::Millis, true)))
-            .limit(i32::try_from(max.clamp(1, 1000)).unwrap_or(100))
-            .send()
-            .await
-            .with_context(|| format!("Query {}", self.pk()))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| {
-                let e: Stored<Record> = crate::dynamo::from_item(i)?;
-                Ok(DueEntry { id: e.record.id, sk: e.keys.sk })
-            })
-            .collect()
+        let bound = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let entries: Vec<Stored<Record>> = db.partition(&self.pk(), Some(&bound), max).await?;
+        Ok(entries.into_iter().map(|e| DueEntry { id: e.record.id, sk: e.keys.sk }).collect())
     }
 
     /// Removes an entry left behind (its object moved on without removing it).

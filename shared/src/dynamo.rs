@@ -274,6 +274,33 @@ impl Db {
         out.item.map(from_item).transpose()
     }
 
+    /// Up to `limit` items of one partition, in sort key order, optionally only
+    /// those whose sort key is below `sk_below` (one Query, no paging: for
+    /// partitions that stay small or are consumed from the front).
+    pub async fn partition<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk_below: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000));
+        q = match sk_below {
+            Some(bound) => q
+                .key_condition_expression("#pk = :pk AND #sk < :bound")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":bound", s(bound)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        let out = q.send().await.with_context(|| format!("Query {pk}"))?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
     /// Writes `item` only if no item has its key; `false` when one exists.
     pub async fn put_new<T: Serialize>(&self, item: &T) -> anyhow::Result<bool> {
         let res = self

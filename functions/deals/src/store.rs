@@ -136,19 +136,8 @@ pub async fn find_conflicts(
     let mut reasons = BTreeSet::new();
     let mut deals = BTreeSet::new();
     for (k, reason) in keys.all() {
-        let out = db
-            .client
-            .query()
-            .table_name(&db.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":pk", s(customer_pk(&k)))
-            .limit(100)
-            .send()
-            .await
-            .context("Query customer registrations")?;
-        for item in out.items.unwrap_or_default() {
-            let e: CustomerEntry = prm_shared::dynamo::from_item(item)?;
+        let registrations: Vec<CustomerEntry> = db.partition(&customer_pk(&k), None, 100).await?;
+        for e in registrations {
             let live = match e.status {
                 DealStatus::Submitted => true,
                 DealStatus::Approved => e.protection_expires_at.is_none_or(|x| x > now),

@@ -245,15 +245,7 @@ pub async fn create_user(
         req = req.user_attributes(attr("custom:partner_id", p)?);
     }
     let out = req.send().await.with_context(|| format!("AdminCreateUser {email}"))?;
-    let sub = out
-        .user()
-        .map(|u| u.attributes())
-        .unwrap_or_default()
-        .iter()
-        .find(|a| a.name() == "sub")
-        .and_then(|a| a.value())
-        .context("no sub")?
-        .to_owned();
+    let sub = portal::directory::sub_of(out.user()).context("AdminCreateUser returned no sub")?;
     client
         .admin_set_user_password()
         .user_pool_id(pool_id)

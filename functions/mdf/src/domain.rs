@@ -296,12 +296,19 @@ impl CreateFundRequest {
     }
 }
 
-/// `POST /v1/mdf/requests/{id}/approve`.
+/// `POST /v1/mdf/requests/{id}/approve` and `POST /v1/mdf/claims/{id}/approve`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApproveFundRequest {
-    /// The amount to reserve (at most what was asked; default all of it).
+pub struct ApproveAmount {
+    /// The amount approved: at most what was asked or claimed (default all of it).
     pub approved_amount: Option<Money>,
+}
+
+impl ApproveAmount {
+    /// The amount named, checked as money; `None` approves all.
+    pub fn parse(self) -> Result<Option<Money>, ApiError> {
+        self.approved_amount.as_ref().map(Money::parse).transpose().map_err(|m| ApiError::field("approved_amount", m))
+    }
 }
 
 /// `POST /v1/mdf/requests/{id}/reject`.
@@ -489,14 +496,6 @@ impl CreateClaimRequest {
             version: 1,
         })
     }
-}
-
-/// `POST /v1/mdf/claims/{id}/approve`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveClaim {
-    /// Amount approved (at most the amount claimed; default all of it).
-    pub approved_amount: Option<Money>,
 }
 
 /// One immutable movement of funds.

@@ -14,7 +14,6 @@ use prm_shared::events::mdf::{
 };
 use prm_shared::json::{ApiQuery, JsonBody, created};
 use prm_shared::list::resolve;
-use prm_shared::money::Money;
 use prm_shared::openapi::ApiErrors;
 use prm_shared::validate::{Checker, now, object_id, text};
 use serde::{Deserialize, Serialize};
@@ -22,8 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::MdfState;
 use crate::domain::{
-    Allocation, ApproveClaim, ApproveFundRequest, Claim, ClaimStatus, CreateAllocationRequest, CreateClaimRequest,
-    CreateFundRequest, FundRequest, FundType, LedgerEntry, Proof, RejectFundRequest, RequestStatus, period,
+    Allocation, ApproveAmount, Claim, ClaimStatus, CreateAllocationRequest, CreateClaimRequest, CreateFundRequest,
+    FundRequest, FundType, LedgerEntry, Proof, RejectFundRequest, RequestStatus, period,
 };
 use crate::store::{self, WriteError};
 
@@ -283,7 +282,7 @@ pub async fn get_request(
 #[utoipa::path(
     post, path = "/v1/mdf/requests/{id}/approve", tag = "mdf",
     params(("id" = String, Path, description = "Request id")),
-    request_body(content = Option<ApproveFundRequest>),
+    request_body(content = Option<ApproveAmount>),
     responses((status = 200, body = FundRequest), ApiErrors),
     security(("bearer" = []))
 )]
@@ -294,13 +293,7 @@ pub async fn approve_request(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<FundRequest>> {
     caller.require_vendor()?;
-    let req: ApproveFundRequest = prm_shared::json::optional_json(&body)?;
-    let asked = req
-        .approved_amount
-        .as_ref()
-        .map(Money::parse)
-        .transpose()
-        .map_err(|m| ApiError::field("approved_amount", m))?;
+    let asked = prm_shared::json::optional_json::<ApproveAmount>(&body)?.parse()?;
     for _ in 0..5 {
         let current = visible_request(&st, &caller, &id).await?;
         if current.status != RequestStatus::Submitted {
@@ -632,7 +625,7 @@ fn advanced(c: &Claim, status: ClaimStatus, by: &str, at: DateTime<Utc>) -> Clai
 #[utoipa::path(
     post, path = "/v1/mdf/claims/{id}/approve", tag = "mdf",
     params(("id" = String, Path, description = "Claim id")),
-    request_body(content = Option<ApproveClaim>),
+    request_body(content = Option<ApproveAmount>),
     responses((status = 200, body = Claim), ApiErrors),
     security(("bearer" = []))
 )]
@@ -643,13 +636,7 @@ pub async fn approve_claim(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Claim>> {
     caller.require_vendor()?;
-    let req: ApproveClaim = prm_shared::json::optional_json(&body)?;
-    let asked = req
-        .approved_amount
-        .as_ref()
-        .map(Money::parse)
-        .transpose()
-        .map_err(|m| ApiError::field("approved_amount", m))?;
+    let asked = prm_shared::json::optional_json::<ApproveAmount>(&body)?.parse()?;
     let by = caller.sub.clone();
     let claim = claim_step(&st, &caller, &id, ClaimStatus::Submitted, |c, at| {
         let approved = asked.clone().unwrap_or_else(|| c.amount.clone());

@@ -246,22 +246,8 @@ pub async fn list_requests(
 
 /// Every ledger entry of an allocation, oldest first (at most 1,000).
 pub async fn ledger(db: &Db, partner_id: &str, period: &str, fund: FundType) -> anyhow::Result<Vec<LedgerEntry>> {
-    let out = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("#pk = :pk")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_values(":pk", s(ledger_pk(partner_id, period, fund)))
-        .limit(1000)
-        .send()
-        .await
-        .context("Query ledger")?;
-    out.items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| prm_shared::dynamo::from_item::<Stored<LedgerEntry>>(i).map(|e| e.record))
-        .collect()
+    let entries: Vec<Stored<LedgerEntry>> = db.partition(&ledger_pk(partner_id, period, fund), None, 1000).await?;
+    Ok(entries.into_iter().map(|e| e.record).collect())
 }
 
 /// A change of an allocation's balances: `(attribute, delta)` pairs, applied

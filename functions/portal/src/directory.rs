@@ -56,6 +56,11 @@ pub fn temporary_password() -> String {
     chars.into_iter().collect()
 }
 
+/// The `sub` of a user as Cognito describes it.
+pub fn sub_of(user: Option<&aws_sdk_cognitoidentityprovider::types::UserType>) -> Option<String> {
+    user?.attributes().iter().find(|a| a.name() == "sub").and_then(|a| a.value()).map(str::to_owned)
+}
+
 fn attr(name: &str, value: &str) -> anyhow::Result<AttributeType> {
     AttributeType::builder().name(name).value(value).build().context("building attribute")
 }
@@ -94,16 +99,7 @@ impl Directory {
             }
             Err(e) => return Err(anyhow::Error::new(e).context("AdminCreateUser").into()),
         };
-        let sub = out
-            .user()
-            .map(|u| u.attributes())
-            .unwrap_or_default()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value())
-            .map(str::to_owned)
-            .context("AdminCreateUser returned no sub")?;
-        Ok(sub)
+        Ok(sub_of(out.user()).context("AdminCreateUser returned no sub")?)
     }
 
     /// Puts the user in the group of its role.
