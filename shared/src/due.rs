@@ -62,9 +62,20 @@ impl DueIndex {
         Ok(TransactWriteItem::builder().delete(d).build())
     }
 
-    /// Entries due before `now`, oldest first, at most `max`.
+    /// The write that removes `entry` (in the transaction that settles it).
+    pub fn delete_entry(&self, db: &Db, entry: &DueEntry) -> anyhow::Result<TransactWriteItem> {
+        let d = Delete::builder()
+            .table_name(&db.table)
+            .set_key(Some(key(self.pk(), &entry.sk)))
+            .build()
+            .context("building due Delete")?;
+        Ok(TransactWriteItem::builder().delete(d).build())
+    }
+
+    /// Entries due at or before `now`, oldest first, at most `max`.
     pub async fn due(&self, db: &Db, now: DateTime<Utc>, max: usize) -> anyhow::Result<Vec<DueEntry>> {
-        let bound = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        // Every entry due at or before `now` ('~' sorts after the '#' that ends a timestamp).
+        let bound = format!("{}~", now.to_rfc3339_opts(SecondsFormat::Millis, true));
         let entries: Vec<Stored<Record>> = db.partition(&self.pk(), Some(&bound), max).await?;
         Ok(entries.into_iter().map(|e| DueEntry { id: e.record.id, sk: e.keys.sk }).collect())
     }

@@ -301,6 +301,88 @@ impl Db {
         out.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
 
+    /// The items at `keys` that exist (in no particular order), read with
+    /// BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed.
+    pub async fn batch_get<T: DeserializeOwned>(&self, keys: &[(String, String)]) -> anyhow::Result<Vec<T>> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending: Vec<Item> = chunk.iter().map(|(pk, sk)| key(pk, sk)).collect();
+            for attempt in 0..8u32 {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(5))).await;
+                }
+                let req = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .context("building BatchGetItem keys")?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .context("BatchGetItem")?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    found.push(from_item(item)?);
+                }
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            }
+            anyhow::ensure!(pending.is_empty(), "BatchGetItem left {} keys unprocessed", pending.len());
+        }
+        Ok(found)
+    }
+
+    /// Up to `limit` items of one partition of the table (`index` None) or of
+    /// an index, in sort key order, optionally only sort keys starting with
+    /// `sk_prefix`, following pages: for aggregates over a partition that is
+    /// bounded by design (one partner's requests of a period).
+    pub async fn whole_partition<T: DeserializeOwned>(
+        &self,
+        index: Option<Index>,
+        pk: &str,
+        sk_prefix: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_names("#pk", index.map_or(PK, |i| i.pk))
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            q = match sk_prefix {
+                Some(p) => q
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", index.map_or(SK, |i| i.sk))
+                    .expression_attribute_values(":prefix", s(p)),
+                None => q.key_condition_expression("#pk = :pk"),
+            };
+            if let Some(i) = index {
+                q = q.index_name(i.name);
+            }
+            let out = q.send().await.with_context(|| format!("Query {pk}"))?;
+            for item in out.items.unwrap_or_default() {
+                if items.len() >= limit {
+                    return Ok(items);
+                }
+                items.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Writes `item` only if no item has its key; `false` when one exists.
     pub async fn put_new<T: Serialize>(&self, item: &T) -> anyhow::Result<bool> {
         let res = self

@@ -487,6 +487,70 @@ pub mod mdf {
         pub amount: Money,
     }
     payload!(MdfClaimPaid);
+
+    /// The claim window of an approved request closes soon and part of its
+    /// reservation is still unclaimed.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfClaimDeadlineNear {
+        /// The request.
+        pub request_id: String,
+        /// Its title.
+        pub title: String,
+        /// The last day a claim is accepted (claims close at the end of it, UTC).
+        pub claim_deadline: chrono::NaiveDate,
+        /// What is still unclaimed.
+        pub unclaimed: Money,
+    }
+    payload!(MdfClaimDeadlineNear);
+
+    /// The claim window of a request closed; what was not claimed went back to
+    /// the allocation.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfRequestClosed {
+        /// The request.
+        pub request_id: String,
+        /// The amount released (zero when everything was claimed).
+        pub released: Money,
+    }
+    payload!(MdfRequestClosed);
+
+    /// A won deal accrued co-op funds to its partner.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MdfCoopAccrued {
+        /// The won deal.
+        pub deal_id: String,
+        /// The period credited, e.g. `2026-H2`.
+        pub period: String,
+        /// The amount accrued.
+        pub amount: Money,
+        /// The rate applied, in basis points of the won amount.
+        pub rate_bp: u32,
+    }
+    payload!(MdfCoopAccrued);
+}
+
+/// An event as EventBridge delivers it to a target (a Lambda function, or
+/// locally the body of an SQS message).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Delivered {
+    /// EventBridge's id of the delivery.
+    #[serde(default)]
+    pub id: String,
+    /// e.g. `prm.deals`, or `aws.events` for a schedule.
+    pub source: String,
+    /// e.g. `DealWon`, or `Scheduled Event`.
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    /// The envelope with its payload.
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}
+
+impl Delivered {
+    /// The detail read as the envelope of `T`.
+    pub fn envelope<T: serde::de::DeserializeOwned>(&self) -> Result<Envelope<T>, serde_json::Error> {
+        serde_json::from_value(self.detail.clone())
+    }
 }
 
 #[cfg(test)]

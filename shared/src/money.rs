@@ -33,6 +33,18 @@ impl Money {
     }
 }
 
+/// The number of decimals of `currency`'s minor unit (ISO 4217): 0 for the
+/// yen and the won, 3 for the dinars of Bahrain, Iraq, Jordan, Kuwait, Libya
+/// and Tunisia and the Omani rial, 2 otherwise.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+        | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

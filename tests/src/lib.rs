@@ -68,6 +68,8 @@ pub struct TestApp {
     pub sqs: aws_sdk_sqs::Client,
     /// Where the bus's rule delivers domain events (locally in place of the alerts function).
     pub events_queue: String,
+    /// Every rule's local queue (target, queue, dead-letter queue).
+    pub queues: Vec<local_api::provision::RuleQueue>,
 }
 
 impl TestApp {
@@ -116,7 +118,13 @@ impl TestApp {
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(TestApp {
-            events_queue: queues.first().cloned().context("no queue for the alerts rule")?,
+            events_queue: queues
+                .iter()
+                .find(|q| q.target == "alerts")
+                .context("no queue for the alerts rule")?
+                .url
+                .clone(),
+            queues,
             sqs,
             config: cfg,
             url,
@@ -266,6 +274,36 @@ impl TestApp {
                 return got;
             }
         }
+    }
+}
+
+impl TestApp {
+    /// The MDF function's state on this platform (for its event handler and sweeps).
+    pub async fn mdf_state(&self) -> mdf::MdfState {
+        local_api::mdf_state(&self.config).await
+    }
+
+    /// The local queue of the rule targeting `target`.
+    pub fn queue(&self, target: &str) -> &local_api::provision::RuleQueue {
+        self.queues.iter().find(|q| q.target == target).expect("a rule targets it")
+    }
+
+    /// Feeds the events the bus delivered to the `mdf-events` target into the
+    /// MDF function's handler, as Lambda would, until `min` were handled or
+    /// `wait` passed. Returns how many were handled.
+    pub async fn pump_mdf_events(&self, min: usize, wait: std::time::Duration) -> usize {
+        let st = self.mdf_state().await;
+        let url = self.queue("mdf-events").url.clone();
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut handled = 0;
+        while handled < min && tokio::time::Instant::now() < deadline {
+            let st = &st;
+            handled += local_api::pump::pump_once(&self.sqs, &url, 1, |ev| local_api::pump::mdf_handler(st, ev))
+                .await
+                .expect("pumping mdf-events")
+                .handled;
+        }
+        handled
     }
 }
 

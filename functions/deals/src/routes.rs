@@ -89,6 +89,9 @@ pub(crate) async fn prepare_registration(
     at: DateTime<Utc>,
 ) -> ApiResult<(Deal, Vec<PendingEvent>)> {
     let mut deal = req.into_deal(ulid::Ulid::new().to_string(), partner_id, by, at)?;
+    if let Some(rid) = &deal.mdf_request_id {
+        check_mdf_request(st, rid, partner_id).await?;
+    }
     let (reasons, deal_ids) = store::find_conflicts(&st.db, &deal.keys(), partner_id, at).await?;
     deal.conflict =
         ConflictReport { conflict: !reasons.is_empty(), reasons: reasons.iter().map(|r| r.as_str().into()).collect() };
@@ -96,6 +99,25 @@ pub(crate) async fn prepare_registration(
     deal.review_due_at = Some(at + Duration::hours(st.review_sla_hours));
     let events = crate::events::registered(&deal)?;
     Ok((deal, events))
+}
+
+/// A deal may name, as its source, an approved (or since closed) fund request
+/// of its own partner; anything else reads as no such request.
+async fn check_mdf_request(st: &DealsState, request_id: &str, partner_id: &str) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Request {
+        partner_id: String,
+        status: String,
+    }
+    let found = st.db.get::<Request>(&format!("MDFREQUEST#{request_id}"), "MDFREQUEST").await?;
+    match found {
+        Some(r) if r.partner_id == partner_id && matches!(r.status.as_str(), "approved" | "closed") => Ok(()),
+        Some(r) if r.partner_id == partner_id => Err(ApiError::field(
+            "mdf_request_id",
+            format!("the fund request is {}; only an approved request can source deals", r.status),
+        )),
+        _ => Err(ApiError::field("mdf_request_id", "no such fund request of your partner")),
+    }
 }
 
 /// Filters and paging of `GET /v1/deals`.

@@ -197,6 +197,16 @@ pub fn registration_items(db: &Db, deal: &Deal) -> anyhow::Result<Vec<TransactWr
     if let Some(review) = deal.review_due_at {
         items.push(REVIEW_DUE.put(db, review, &deal.id)?);
     }
+    if let Some(rid) = &deal.mdf_request_id {
+        // The fund request's sourced deals, for the MDF ROI report.
+        let link = HashMap::from([
+            ("pk".to_owned(), s(format!("MDFREQUEST#{rid}"))),
+            ("sk".to_owned(), s(format!("DEAL#{}", deal.id))),
+            ("entity".to_owned(), s("mdf-sourced-deal")),
+            ("deal_id".to_owned(), s(&deal.id)),
+        ]);
+        items.push(put(db, link, None)?);
+    }
     Ok(items)
 }
 

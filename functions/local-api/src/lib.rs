@@ -3,6 +3,7 @@
 
 pub mod authorizer;
 pub mod provision;
+pub mod pump;
 pub mod resources;
 pub mod seed;
 
@@ -116,6 +117,7 @@ fn mdf_config(cfg: &LocalConfig) -> mdf::MdfConfig {
         core: core_config(cfg),
         event_bus_name: cfg.event_bus_name.clone(),
         bucket_name: cfg.bucket_name.clone(),
+        rules: mdf::rules::MdfRules::default(),
     }
 }
 

@@ -138,6 +138,23 @@ async fn dev() -> anyhow::Result<()> {
     // after commit failed.
     let publisher = local_api::publisher(&cfg).await;
     let deals_state = local_api::deals_state(&cfg).await;
+    let mdf_state = local_api::mdf_state(&cfg).await;
+    // What EventBridge's rule does on AWS: deliver `DealWon` to the MDF
+    // function's event handler (co-op accrual).
+    if let Some(q) = queues.iter().find(|q| q.target == "mdf-events") {
+        let (sqs, url, st) = (sqs.clone(), q.url.clone(), mdf_state.clone());
+        tokio::spawn(async move {
+            loop {
+                let st = &st;
+                if let Err(e) =
+                    local_api::pump::pump_once(&sqs, &url, 10, |ev| local_api::pump::mdf_handler(st, ev)).await
+                {
+                    tracing::warn!(error = format!("{e:#}"), "mdf-events pump failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
@@ -158,6 +175,12 @@ async fn dev() -> anyhow::Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "{name} sweep failed"),
                 }
+            }
+            // The `mdf-sweeps` schedule.
+            match mdf::coop::sweep(&mdf_state, now).await {
+                Ok(mdf::coop::Handled::Swept { changed: 0, failed: 0 }) => {}
+                Ok(done) => tracing::info!(?done, "MDF claim-deadline sweep"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "MDF claim-deadline sweep failed"),
             }
         }
     });

@@ -174,13 +174,14 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, res: &Resources, name: &str)
 }
 
 /// Creates the event bus and its rules. Locally each rule's target is an SQS
-/// queue named `{bus}-{target}` (moto does not invoke Lambda); returns the queue URLs.
+/// queue named `{bus}-{target}` (moto does not invoke Lambda), with a dead-letter
+/// queue `{bus}-{target}-dlq`; returns them.
 pub async fn create_bus(
     eb: &aws_sdk_eventbridge::Client,
     sqs: &aws_sdk_sqs::Client,
     res: &Resources,
     bus: &str,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<RuleQueue>> {
     use aws_sdk_eventbridge::types::Target;
     use aws_sdk_sqs::types::QueueAttributeName;
     if let Err(e) = eb.create_event_bus().name(bus).send().await
@@ -188,11 +189,7 @@ pub async fn create_bus(
     {
         return Err(anyhow::Error::new(e).context("CreateEventBus"));
     }
-    let mut urls = Vec::new();
-    for rule in &res.rules {
-        let queue =
-            sqs.create_queue().queue_name(format!("{bus}-{}", rule.target)).send().await.context("CreateQueue")?;
-        let url = queue.queue_url().context("no queue url")?.to_owned();
+    let arn_of = |url: String| async move {
         let attrs = sqs
             .get_queue_attributes()
             .queue_url(&url)
@@ -200,8 +197,29 @@ pub async fn create_bus(
             .send()
             .await
             .context("GetQueueAttributes")?;
-        let arn =
-            attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).context("no queue arn")?.clone();
+        anyhow::Ok(
+            attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).context("no queue arn")?.clone(),
+        )
+    };
+    let mut queues = Vec::new();
+    for rule in &res.rules {
+        let name = format!("{bus}-{}", rule.target);
+        let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.context("CreateQueue (DLQ)")?;
+        let dlq_url = dlq.queue_url().context("no queue url")?.to_owned();
+        let dlq_arn = arn_of(dlq_url.clone()).await?;
+        // What the Lambda target's retries and dead-letter queue do on AWS:
+        // a message received this many times without success moves to the DLQ.
+        let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}).to_string();
+        let queue = sqs
+            .create_queue()
+            .queue_name(&name)
+            .attributes(QueueAttributeName::RedrivePolicy, redrive)
+            .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS.to_string())
+            .send()
+            .await
+            .context("CreateQueue")?;
+        let url = queue.queue_url().context("no queue url")?.to_owned();
+        let arn = arn_of(url.clone()).await?;
         eb.put_rule()
             .name(&rule.name)
             .event_bus_name(bus)
@@ -217,9 +235,27 @@ pub async fn create_bus(
             .send()
             .await
             .context("PutTargets")?;
-        urls.push(url);
+        queues.push(RuleQueue { target: rule.target.clone(), url, dlq_url });
     }
-    Ok(urls)
+    Ok(queues)
+}
+
+/// Receives of one event before it moves to the dead-letter queue (one try
+/// and two retries, as Lambda does for asynchronous invocations).
+pub const MAX_RECEIVES: u32 = 3;
+/// Seconds a received event stays hidden before it is delivered again.
+pub const VISIBILITY_SECONDS: u32 = 2;
+
+/// The local stand-in of a rule's target: the queue the rule delivers to and
+/// its dead-letter queue.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleQueue {
+    /// The function the rule targets on AWS, e.g. `alerts`.
+    pub target: String,
+    /// The queue.
+    pub url: String,
+    /// Where events go after [`MAX_RECEIVES`] failed receives.
+    pub dlq_url: String,
 }
 
 /// A user with a permanent password in `group`, with `custom:partner_id` when given. Returns its `sub`.

@@ -19,6 +19,8 @@ pub struct Resources {
     pub event_bus: BusDef,
     /// Rules on the bus.
     pub rules: Vec<RuleDef>,
+    /// Scheduled invocations (`Scheduled Event`s) of functions.
+    pub schedules: Vec<ScheduleDef>,
     /// The asset bucket.
     pub bucket: BucketDef,
 }
@@ -144,6 +146,20 @@ pub struct RuleDef {
     /// The EventBridge pattern.
     pub event_pattern: serde_json::Value,
     /// The consumer (locally an SQS queue named after it).
+    pub target: String,
+}
+
+/// A function invoked on a fixed rate (locally, `local-api dev` runs the same
+/// handler on a timer).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScheduleDef {
+    /// The schedule's name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Every this many minutes.
+    pub rate_minutes: u32,
+    /// The function invoked.
     pub target: String,
 }
 

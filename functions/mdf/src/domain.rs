@@ -46,6 +46,8 @@ prm_shared::string_enum! {
         Approved => "approved",
         /// Refused.
         Rejected => "rejected",
+        /// The claim window ended; what was not claimed went back to the allocation.
+        Closed => "closed",
     }
 }
 
@@ -176,6 +178,15 @@ pub struct FundRequest {
     pub claimable_minor: i64,
     /// Expected results.
     pub expected: Expected,
+    /// Last day claims are accepted (set on approval).
+    #[serde(default)]
+    pub claim_deadline: Option<NaiveDate>,
+    /// Whether the partner was reminded of the deadline.
+    #[serde(default)]
+    pub deadline_reminded: bool,
+    /// What went back to the allocation when the claim window closed.
+    #[serde(default)]
+    pub released_amount: Option<Money>,
     /// Current status.
     pub status: RequestStatus,
     /// Why it was rejected.
@@ -285,6 +296,9 @@ impl CreateFundRequest {
             approved_amount: None,
             claimable_minor: 0,
             expected: Expected { leads: self.expected.leads, pipeline },
+            claim_deadline: None,
+            deadline_reminded: false,
+            released_amount: None,
             status: RequestStatus::Submitted,
             rejection_reason: None,
             submitted_by: by.to_owned(),
@@ -498,21 +512,113 @@ impl CreateClaimRequest {
     }
 }
 
+prm_shared::string_enum! {
+    /// A kind of movement, each between fixed balances.
+    LedgerKind {
+        /// Funds granted: `allocated` and `available` grow.
+        Allocate => "allocate",
+        /// Co-op accrued from a won deal: `allocated` and `available` grow.
+        Accrue => "accrue",
+        /// A request approved: `available` -> `reserved`.
+        Reserve => "reserve",
+        /// A claim window closed unclaimed: `reserved` -> `available`.
+        Release => "release",
+        /// A claim submitted: `reserved` -> `claimed`.
+        Claim => "claim",
+        /// A claim rejected or approved for less: `claimed` -> `available`.
+        Unclaim => "unclaim",
+        /// A claim paid: `claimed` -> `paid`.
+        Pay => "pay",
+    }
+}
+
+impl LedgerKind {
+    /// The change of `(allocated, available, reserved, claimed, paid)` of
+    /// moving `amount` this way.
+    pub fn deltas(self, amount: i64) -> [i64; 5] {
+        match self {
+            Self::Allocate | Self::Accrue => [amount, amount, 0, 0, 0],
+            Self::Reserve => [0, -amount, amount, 0, 0],
+            Self::Release => [0, amount, -amount, 0, 0],
+            Self::Claim => [0, 0, -amount, amount, 0],
+            Self::Unclaim => [0, amount, 0, -amount, 0],
+            Self::Pay => [0, 0, 0, -amount, amount],
+        }
+    }
+}
+
+impl Allocation {
+    /// The balances a ledger sums to: `(allocated, available, reserved, claimed, paid)`.
+    pub fn balances(&self) -> [i64; 5] {
+        [self.allocated, self.available, self.reserved, self.claimed, self.paid]
+    }
+}
+
+/// The balances `entries` sum to, in the order of [`Allocation::balances`].
+pub fn replay(entries: &[LedgerEntry]) -> [i64; 5] {
+    entries.iter().fold([0; 5], |mut acc, e| {
+        for (a, d) in acc.iter_mut().zip(e.kind.deltas(e.amount_minor)) {
+            *a += d;
+        }
+        acc
+    })
+}
+
 /// One immutable movement of funds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEntry {
     /// Entry id (ULID, so the ledger reads in order).
     pub id: String,
-    /// allocate, reserve, release, claim, pay or adjust.
-    pub kind: String,
+    /// What moved where.
+    pub kind: LedgerKind,
     /// The amount moved, in minor units.
     pub amount_minor: i64,
     /// The request it concerns.
     pub request_id: Option<String>,
+    /// The claim it concerns.
+    #[serde(default)]
+    pub claim_id: Option<String>,
+    /// The won deal that accrued it.
+    #[serde(default)]
+    pub deal_id: Option<String>,
     /// Who moved it.
     pub by: String,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+impl LedgerEntry {
+    /// A movement of `amount_minor` by `by` at `at`.
+    pub fn new(kind: LedgerKind, amount_minor: i64, by: &str, at: DateTime<Utc>) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            kind,
+            amount_minor,
+            request_id: None,
+            claim_id: None,
+            deal_id: None,
+            by: by.to_owned(),
+            at,
+        }
+    }
+
+    /// The entry, about a request.
+    pub fn request(mut self, id: &str) -> Self {
+        self.request_id = Some(id.to_owned());
+        self
+    }
+
+    /// The entry, about a claim.
+    pub fn claim(mut self, id: &str) -> Self {
+        self.claim_id = Some(id.to_owned());
+        self
+    }
+
+    /// The entry, accrued by a deal.
+    pub fn deal(mut self, id: &str) -> Self {
+        self.deal_id = Some(id.to_owned());
+        self
+    }
 }
 
 #[cfg(test)]

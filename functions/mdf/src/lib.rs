@@ -2,9 +2,13 @@
 //! over-committed, fund requests and their approval, and the ledger.
 //! `main.rs` runs [`router`] on Lambda; `local-api` merges it.
 
+pub mod coop;
 pub mod domain;
+pub mod report;
 pub mod routes;
+pub mod rules;
 pub mod store;
+pub mod sweep;
 
 use axum::Router;
 use prm_shared::config::{ConfigError, CoreConfig, Source, required};
@@ -15,6 +19,8 @@ use prm_shared::idempotency;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::rules::MdfRules;
+
 /// The MDF function's configuration.
 #[derive(Debug, Clone)]
 pub struct MdfConfig {
@@ -24,6 +30,8 @@ pub struct MdfConfig {
     pub event_bus_name: String,
     /// The bucket of proof files (`BUCKET_NAME`).
     pub bucket_name: String,
+    /// Claim windows and co-op rates.
+    pub rules: MdfRules,
 }
 
 impl MdfConfig {
@@ -33,6 +41,7 @@ impl MdfConfig {
             core: CoreConfig::from_source(src)?,
             event_bus_name: required(src, "EVENT_BUS_NAME")?,
             bucket_name: required(src, "BUCKET_NAME")?,
+            rules: MdfRules::from_source(src)?,
         })
     }
 }
@@ -50,6 +59,8 @@ pub struct MdfState {
     pub s3: aws_sdk_s3::Client,
     /// The bucket of proof files.
     pub bucket: String,
+    /// Claim windows and co-op rates.
+    pub rules: MdfRules,
 }
 
 impl MdfState {
@@ -60,7 +71,14 @@ impl MdfState {
             bus: cfg.event_bus_name.clone(),
             db: db.clone(),
         };
-        Self { db, cursors: CursorCodec::new(&cfg.core.cursor_secret), events, s3, bucket: cfg.bucket_name.clone() }
+        Self {
+            db,
+            cursors: CursorCodec::new(&cfg.core.cursor_secret),
+            events,
+            s3,
+            bucket: cfg.bucket_name.clone(),
+            rules: cfg.rules.clone(),
+        }
     }
 }
 
@@ -78,6 +96,7 @@ pub fn api() -> OpenApiRouter<MdfState> {
         .routes(routes!(routes::approve_claim))
         .routes(routes!(routes::reject_claim))
         .routes(routes!(routes::pay_claim))
+        .routes(routes!(report::report))
 }
 
 /// The function's HTTP handler.

@@ -22,20 +22,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::MdfState;
 use crate::domain::{
     Allocation, ApproveAmount, Claim, ClaimStatus, CreateAllocationRequest, CreateClaimRequest, CreateFundRequest,
-    FundRequest, FundType, LedgerEntry, Proof, RejectFundRequest, RequestStatus, period,
+    FundRequest, FundType, LedgerEntry, LedgerKind, Proof, RejectFundRequest, RequestStatus, period,
 };
+use crate::rules::closes_at;
 use crate::store::{self, WriteError};
-
-fn entry(kind: &str, amount_minor: i64, request_id: Option<&str>, by: &str, at: DateTime<Utc>) -> LedgerEntry {
-    LedgerEntry {
-        id: ulid::Ulid::new().to_string(),
-        kind: kind.to_owned(),
-        amount_minor,
-        request_id: request_id.map(str::to_owned),
-        by: by.to_owned(),
-        at,
-    }
-}
 
 /// Grants a partner funds for a period.
 #[utoipa::path(
@@ -56,7 +46,7 @@ pub async fn create_allocation(
     if st.db.get::<serde_json::Value>(&keys::partner(&allocation.partner_id), "PROFILE").await?.is_none() {
         return Err(ApiError::field("partner_id", "no such partner"));
     }
-    let ledger = entry("allocate", allocation.allocated, None, &caller.sub, at);
+    let ledger = LedgerEntry::new(LedgerKind::Allocate, allocation.allocated, &caller.sub, at);
     match store::create_allocation(&st.db, &allocation, &ledger, vec![]).await {
         Ok(()) => {}
         Err(WriteError::Conflict) => {
@@ -314,10 +304,12 @@ pub async fn approve_request(
         next.status = RequestStatus::Approved;
         next.approved_amount = Some(amount.clone());
         next.claimable_minor = amount.amount_minor;
+        let deadline = st.rules.claim_deadline(current.end_date, at.date_naive());
+        next.claim_deadline = Some(deadline);
         next.decided_by = Some(caller.sub.clone());
         next.updated_at = at;
         next.version = current.version + 1;
-        let ledger = entry("reserve", amount.amount_minor, Some(&next.id), &caller.sub, at);
+        let ledger = LedgerEntry::new(LedgerKind::Reserve, amount.amount_minor, &caller.sub, at).request(&next.id);
         let event = PendingEvent::new(
             MdfRequestApproved { request_id: next.id.clone(), approved_amount: amount.clone() },
             Some(&next.partner_id),
@@ -331,7 +323,11 @@ pub async fn approve_request(
             amount.amount_minor,
             &ledger,
             at,
-            vec![st.events.outbox_put(&event)?],
+            vec![
+                st.events.outbox_put(&event)?,
+                store::CLAIM_REMINDER_DUE.put(&st.db, st.rules.remind_at(deadline), &next.id)?,
+                store::CLAIM_CLOSE_DUE.put(&st.db, closes_at(deadline), &next.id)?,
+            ],
         )
         .await
         {
@@ -394,7 +390,7 @@ pub async fn reject_request(
             Some(&caller.sub),
             at,
         )?;
-        match store::reject(&st.db, &current, &next, vec![st.events.outbox_put(&event)?]).await {
+        match store::update_request(&st.db, &current, &next, vec![st.events.outbox_put(&event)?]).await {
             Ok(()) => {
                 st.events.publish(std::slice::from_ref(&event)).await;
                 return Ok(Json(next));
@@ -482,8 +478,13 @@ pub async fn create_claim(
         return Err(ApiError::Conflict(format!("a {} request cannot be claimed against", request.status.as_str())));
     }
     let at = now();
+    if let Some(deadline) = request.claim_deadline.filter(|d| closes_at(*d) <= at) {
+        return Err(ApiError::Conflict(format!("the claim window of this request closed on {deadline}")));
+    }
     let claim = body.parse()?.into_claim(ulid::Ulid::new().to_string(), &request, &caller.sub, at)?;
-    let ledger = entry("claim", claim.amount.amount_minor, Some(&request.id), &caller.sub, at);
+    let ledger = LedgerEntry::new(LedgerKind::Claim, claim.amount.amount_minor, &caller.sub, at)
+        .request(&request.id)
+        .claim(&claim.id);
     let event = PendingEvent::new(
         MdfClaimSubmitted { claim_id: claim.id.clone(), request_id: request.id.clone(), amount: claim.amount.clone() },
         Some(&claim.partner_id),
@@ -649,7 +650,11 @@ pub async fn approve_claim(
         let release = c.amount.amount_minor - approved.amount_minor;
         let mut next = advanced(c, ClaimStatus::Approved, &by, at);
         next.approved_amount = Some(approved.clone());
-        let entries = if release > 0 { vec![entry("release", release, Some(&c.request_id), &by, at)] } else { vec![] };
+        let entries = if release > 0 {
+            vec![LedgerEntry::new(LedgerKind::Unclaim, release, &by, at).request(&c.request_id).claim(&c.id)]
+        } else {
+            vec![]
+        };
         let event = PendingEvent::new(
             MdfClaimApproved { claim_id: c.id.clone(), approved_amount: approved },
             Some(&c.partner_id),
@@ -692,7 +697,7 @@ pub async fn reject_claim(
         Ok(Step {
             next,
             deltas: vec![("claimed", -amount), ("available", amount)],
-            entries: vec![entry("release", amount, Some(&c.request_id), &by, at)],
+            entries: vec![LedgerEntry::new(LedgerKind::Unclaim, amount, &by, at).request(&c.request_id).claim(&c.id)],
             event,
         })
     })
@@ -720,7 +725,9 @@ pub async fn pay_claim(State(st): State<MdfState>, caller: Caller, Path(id): Pat
         Ok(Step {
             next: advanced(c, ClaimStatus::Paid, &by, at),
             deltas: vec![("claimed", -paid.amount_minor), ("paid", paid.amount_minor)],
-            entries: vec![entry("pay", paid.amount_minor, Some(&c.request_id), &by, at)],
+            entries: vec![
+                LedgerEntry::new(LedgerKind::Pay, paid.amount_minor, &by, at).request(&c.request_id).claim(&c.id),
+            ],
             event,
         })
     })

@@ -15,6 +15,7 @@ use anyhow::Context;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use prm_shared::cursor::CursorCodec;
+use prm_shared::due::DueIndex;
 use prm_shared::dynamo::{
     Db, GSI1, GSI2, GSI3, Keys, PK, Page, PageQuery, Stored, TransactError, keys, n, owned_list, put_if_unchanged, s,
     to_item,
@@ -24,6 +25,11 @@ use prm_shared::error::ApiResult;
 use crate::domain::{Allocation, Claim, FundRequest, FundType, LedgerEntry, RequestStatus};
 
 const REQUESTS: &str = "MDFREQUESTS";
+
+/// Approved requests by the day their partner is reminded to claim.
+pub const CLAIM_REMINDER_DUE: DueIndex = DueIndex { name: "MDF_CLAIM_REMINDER" };
+/// Approved requests by the end of their claim window.
+pub const CLAIM_CLOSE_DUE: DueIndex = DueIndex { name: "MDF_CLAIM_CLOSE" };
 
 fn allocation_sk(period: &str, fund: FundType) -> String {
     format!("MDF#{period}#{}", fund.as_str())
@@ -218,16 +224,139 @@ pub async fn approve(
     db.transact(items).await.map_err(map)
 }
 
-/// Rejects a submitted request (nothing was reserved).
-pub async fn reject(
+/// Changes a request where no funds move (rejection, reminder), with `extra`
+/// writes (outbox, due entries) in the same transaction.
+pub async fn update_request(
     db: &Db,
     current: &FundRequest,
     next: &FundRequest,
-    outbox: Vec<TransactWriteItem>,
+    extra: Vec<TransactWriteItem>,
 ) -> Result<(), WriteError> {
     let mut items = vec![request_put(db, current, next)?];
-    items.extend(outbox);
+    items.extend(extra);
     db.transact(items).await.map_err(map)
+}
+
+/// Closes the claim window of `current` as `next`: the unclaimed `released`
+/// amount goes from reserved back to available, with its ledger entry.
+pub async fn close_request(
+    db: &Db,
+    current: &FundRequest,
+    next: &FundRequest,
+    released: i64,
+    entry: &LedgerEntry,
+    extra: Vec<TransactWriteItem>,
+) -> Result<(), WriteError> {
+    let mut items = vec![request_put(db, current, next)?];
+    if released > 0 {
+        items.push(balances(
+            db,
+            &next.partner_id,
+            &next.period,
+            next.fund_type,
+            &[("reserved", -released), ("available", released)],
+            next.updated_at,
+        )?);
+        items.push(ledger_put(db, &next.partner_id, &next.period, next.fund_type, entry)?);
+    }
+    items.extend(extra);
+    db.transact(items).await.map_err(map)
+}
+
+/// Why an accrual was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum AccrueError {
+    /// This deal accrued already.
+    #[error("already accrued")]
+    Duplicate,
+    /// The partner's co-op fund for the period is in another currency.
+    #[error("the co-op fund is in another currency")]
+    Currency,
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Credits `amount` of co-op to the partner's fund for the period (creating
+/// the fund at zero if it is new), once per deal: a marker item keyed by the
+/// deal, the balance change and the ledger entry commit together.
+pub async fn accrue(
+    db: &Db,
+    fund: &Allocation,
+    amount: i64,
+    deal_id: &str,
+    entry: &LedgerEntry,
+    extra: Vec<TransactWriteItem>,
+) -> Result<(), AccrueError> {
+    let marker = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(to_item(&Stored {
+            keys: Keys::new(format!("COOPACCRUAL#{deal_id}"), "COOPACCRUAL", "coop-accrual"),
+            record: serde_json::json!({"deal_id": deal_id, "ledger_entry_id": entry.id, "amount_minor": amount}),
+        })?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .context("building accrual marker")?;
+    // Every attribute of a new fund is set only if absent; the balances that
+    // grow are added to; a fund in another currency refuses.
+    let mut u = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(prm_shared::dynamo::key(
+            keys::partner(&fund.partner_id),
+            allocation_sk(&fund.period, fund.fund_type),
+        )))
+        .condition_expression("attribute_not_exists(#pk) OR #currency = :currency")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#currency", "currency")
+        .expression_attribute_values(":currency", s(&fund.currency))
+        .expression_attribute_names("#allocated", "allocated")
+        .expression_attribute_names("#available", "available")
+        .expression_attribute_values(":amount", n(amount));
+    let mut sets = vec!["#currency = if_not_exists(#currency, :currency)".to_owned()];
+    let item = to_item(&allocation_item(fund))?;
+    let mut names: Vec<&String> = item.keys().collect();
+    names.sort();
+    for (i, name) in names.into_iter().enumerate() {
+        if matches!(name.as_str(), "pk" | "sk" | "currency" | "allocated" | "available") {
+            continue;
+        }
+        let Some(value) = item.get(name) else { continue };
+        u = u
+            .expression_attribute_names(format!("#a{i}"), name)
+            .expression_attribute_values(format!(":v{i}"), value.clone());
+        sets.push(if name == "updated_at" {
+            format!("#a{i} = :v{i}")
+        } else {
+            format!("#a{i} = if_not_exists(#a{i}, :v{i})")
+        });
+    }
+    u = u.update_expression(format!("SET {} ADD #allocated :amount, #available :amount", sets.join(", ")));
+    let items = [
+        TransactWriteItem::builder().put(marker).build(),
+        TransactWriteItem::builder().update(u.build().context("building accrual Update")?).build(),
+        ledger_put(db, &fund.partner_id, &fund.period, fund.fund_type, entry)?,
+    ];
+    match db.transact(items.into_iter().chain(extra).collect()).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.condition_failed(0) => Err(AccrueError::Duplicate),
+        Err(e) if e.condition_failed(1) => Err(AccrueError::Currency),
+        Err(e) => Err(AccrueError::Other(anyhow::anyhow!("{e}"))),
+    }
+}
+
+/// Every fund request of a partner for a period (at most 5,000), for reports.
+pub async fn requests_of(db: &Db, partner_id: &str, period: &str) -> anyhow::Result<Vec<FundRequest>> {
+    let items: Vec<Stored<FundRequest>> =
+        db.whole_partition(Some(GSI2), &keys::owned(REQUESTS, partner_id), None, 5000).await?;
+    Ok(items.into_iter().map(|i| i.record).filter(|r| r.period == period).collect())
+}
+
+/// Every claim of a partner for a period (at most 5,000), for reports.
+pub async fn claims_of(db: &Db, partner_id: &str, period: &str) -> anyhow::Result<Vec<Claim>> {
+    let items: Vec<Stored<Claim>> =
+        db.whole_partition(Some(GSI2), &keys::owned("MDFCLAIMS", partner_id), None, 5000).await?;
+    Ok(items.into_iter().map(|i| i.record).filter(|c| c.period == period).collect())
 }
 
 /// One page of fund requests, by partner and status.
@@ -244,7 +373,7 @@ pub async fn list_requests(
     Ok(Page { items: page.items.into_iter().map(|i| i.record).collect(), next_cursor: page.next_cursor })
 }
 
-/// Every ledger entry of an allocation, oldest first (at most 1,000).
+/// Every ledger entry of an allocation, oldest first (at most 5,000).
 pub async fn ledger(db: &Db, partner_id: &str, period: &str, fund: FundType) -> anyhow::Result<Vec<LedgerEntry>> {
     let entries: Vec<Stored<LedgerEntry>> = db.partition(&ledger_pk(partner_id, period, fund), None, 1000).await?;
     Ok(entries.into_iter().map(|e| e.record).collect())

@@ -1,0 +1,78 @@
+//! Dev-only: what Lambda's EventBridge integration does on AWS. Receives the
+//! events a rule delivered to its local SQS queue and hands each to the target
+//! function's handler; an event the handler fails stays in the queue, is
+//! delivered again after the visibility timeout and, after
+//! [`crate::provision::MAX_RECEIVES`] receives, moves to the dead-letter queue.
+
+use std::future::Future;
+
+use anyhow::Context;
+use prm_shared::events::Delivered;
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pumped {
+    /// Events handled (and deleted from the queue).
+    pub handled: usize,
+    /// Events the handler failed (left for redelivery or the DLQ).
+    pub failed: usize,
+}
+
+/// Receives up to ten events from `queue_url` (waiting up to `wait_seconds`
+/// for the first) and hands each to `handle`.
+pub async fn pump_once<F, Fut>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_seconds: i32,
+    handle: F,
+) -> anyhow::Result<Pumped>
+where
+    F: Fn(Delivered) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let out = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(wait_seconds)
+        .send()
+        .await
+        .context("ReceiveMessage")?;
+    let mut done = Pumped::default();
+    for m in out.messages() {
+        let event: Result<Delivered, _> = serde_json::from_str(m.body().unwrap_or_default());
+        let outcome = match event {
+            Ok(e) => handle(e).await,
+            Err(e) => Err(format!("not an EventBridge event: {e}")),
+        };
+        match outcome {
+            Ok(()) => {
+                if let Some(h) = m.receipt_handle() {
+                    sqs.delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await
+                        .context("DeleteMessage")?;
+                }
+                done.handled += 1;
+            }
+            Err(e) => {
+                tracing::warn!(queue = queue_url, error = %e, "event handler failed; it will be redelivered");
+                done.failed += 1;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// The MDF function's event handler as a pump handler.
+pub async fn mdf_handler(st: &mdf::MdfState, event: Delivered) -> Result<(), String> {
+    match mdf::coop::handle(st, &event, chrono::Utc::now()).await {
+        Ok(done) => {
+            tracing::info!(?done, detail_type = %event.detail_type, "mdf-events handled");
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
