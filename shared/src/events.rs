@@ -257,6 +257,12 @@ pub mod deals {
         pub deal_id: String,
         /// End of protection.
         pub protection_expires_at: DateTime<Utc>,
+        /// The deal's title.
+        #[serde(default)]
+        pub title: String,
+        /// Who registered it (Cognito `sub`).
+        #[serde(default)]
+        pub registered_by: Option<String>,
     }
     payload!(DealApproved);
 
@@ -267,6 +273,12 @@ pub mod deals {
         pub deal_id: String,
         /// Why.
         pub reason: String,
+        /// The deal's title.
+        #[serde(default)]
+        pub title: String,
+        /// Who registered it (Cognito `sub`).
+        #[serde(default)]
+        pub registered_by: Option<String>,
     }
     payload!(DealRejected);
 
@@ -295,6 +307,12 @@ pub mod deals {
     pub struct DealExpired {
         /// The deal.
         pub deal_id: String,
+        /// The deal's title.
+        #[serde(default)]
+        pub title: String,
+        /// Who registered it (Cognito `sub`).
+        #[serde(default)]
+        pub registered_by: Option<String>,
     }
     payload!(DealExpired);
 
@@ -433,6 +451,12 @@ pub mod mdf {
         pub request_id: String,
         /// Amount reserved.
         pub approved_amount: Money,
+        /// The request's title.
+        #[serde(default)]
+        pub title: String,
+        /// Who submitted it (Cognito `sub`).
+        #[serde(default)]
+        pub submitted_by: Option<String>,
     }
     payload!(MdfRequestApproved);
 
@@ -443,6 +467,12 @@ pub mod mdf {
         pub request_id: String,
         /// Why.
         pub reason: String,
+        /// The request's title.
+        #[serde(default)]
+        pub title: String,
+        /// Who submitted it (Cognito `sub`).
+        #[serde(default)]
+        pub submitted_by: Option<String>,
     }
     payload!(MdfRequestRejected);
 
@@ -561,7 +591,12 @@ mod tests {
     fn the_detail_is_the_envelope_with_the_payload_fields_inline() {
         let at = DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z").unwrap().with_timezone(&Utc);
         let ev = PendingEvent::new(
-            deals::DealRejected { deal_id: "D1".into(), reason: "existing customer".into() },
+            deals::DealRejected {
+                deal_id: "D1".into(),
+                reason: "existing customer".into(),
+                title: "Acme refresh".into(),
+                registered_by: None,
+            },
             Some("P1"),
             Some("u1"),
             at,

@@ -16,6 +16,7 @@ pub mod json;
 pub mod list;
 pub mod meter;
 pub mod money;
+pub mod notify;
 pub mod openapi;
 pub mod telemetry;
 pub mod validate;

@@ -43,21 +43,23 @@ pub fn transitioned(next: &Deal) -> anyhow::Result<PendingEvent> {
     let last = next.history.last().ok_or_else(|| anyhow::anyhow!("a transition without history"))?;
     let (pid, actor, at) = (Some(next.partner_id.as_str()), Some(last.by.as_str()), last.at);
     let deal_id = next.id.clone();
+    let (title, registered_by) = (next.title.clone(), Some(next.registered_by.clone()));
     match next.status {
         DealStatus::Approved => {
             let protection_expires_at =
                 next.protection_expires_at.ok_or_else(|| anyhow::anyhow!("approved without protection"))?;
-            PendingEvent::new(DealApproved { deal_id, protection_expires_at }, pid, actor, at)
+            PendingEvent::new(DealApproved { deal_id, protection_expires_at, title, registered_by }, pid, actor, at)
         }
         DealStatus::Rejected => {
-            PendingEvent::new(DealRejected { deal_id, reason: last.reason.clone().unwrap_or_default() }, pid, actor, at)
+            let reason = last.reason.clone().unwrap_or_default();
+            PendingEvent::new(DealRejected { deal_id, reason, title, registered_by }, pid, actor, at)
         }
         DealStatus::Won => {
             let amount = next.closed_amount.clone().unwrap_or_else(|| next.amount.clone());
             PendingEvent::new(DealWon { deal_id, amount }, pid, actor, at)
         }
         DealStatus::Lost => PendingEvent::new(DealLost { deal_id, reason: last.reason.clone() }, pid, actor, at),
-        DealStatus::Expired => PendingEvent::new(DealExpired { deal_id }, pid, actor, at),
+        DealStatus::Expired => PendingEvent::new(DealExpired { deal_id, title, registered_by }, pid, actor, at),
         DealStatus::Submitted => anyhow::bail!("submission is not a transition"),
     }
 }

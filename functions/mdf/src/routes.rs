@@ -311,7 +311,12 @@ pub async fn approve_request(
         next.version = current.version + 1;
         let ledger = LedgerEntry::new(LedgerKind::Reserve, amount.amount_minor, &caller.sub, at).request(&next.id);
         let event = PendingEvent::new(
-            MdfRequestApproved { request_id: next.id.clone(), approved_amount: amount.clone() },
+            MdfRequestApproved {
+                request_id: next.id.clone(),
+                approved_amount: amount.clone(),
+                title: next.title.clone(),
+                submitted_by: Some(next.submitted_by.clone()),
+            },
             Some(&next.partner_id),
             Some(&caller.sub),
             at,
@@ -385,7 +390,12 @@ pub async fn reject_request(
         next.updated_at = at;
         next.version = current.version + 1;
         let event = PendingEvent::new(
-            MdfRequestRejected { request_id: next.id.clone(), reason: reason.clone() },
+            MdfRequestRejected {
+                request_id: next.id.clone(),
+                reason: reason.clone(),
+                title: next.title.clone(),
+                submitted_by: Some(next.submitted_by.clone()),
+            },
             Some(&next.partner_id),
             Some(&caller.sub),
             at,
