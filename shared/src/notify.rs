@@ -123,7 +123,8 @@ pub struct Notification {
     pub link: Option<String>,
     /// When it was written.
     pub created_at: DateTime<Utc>,
-    /// When the person marked it read.
+    /// When the person marked it read (absent until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_at: Option<DateTime<Utc>>,
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests: real tokens from the emulated Cognito, the real table in
 //! DynamoDB Local, every request through the local authorizer and routers.
 
+mod alerts;
 mod auth;
 mod bodies;
 mod cost;

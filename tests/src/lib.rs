@@ -283,6 +283,52 @@ impl TestApp {
         local_api::mdf_state(&self.config).await
     }
 
+    /// The alerts function's state on this platform.
+    pub async fn alerts_state(&self) -> alerts::AlertsState {
+        local_api::alerts_state(&self.config).await
+    }
+
+    /// Feeds the events the bus delivered to the alerts target into `st`'s
+    /// handler, as Lambda would, until `min` were handled or `wait` passed.
+    /// Returns (handled, failed) receives.
+    pub async fn pump_alerts(&self, st: &alerts::AlertsState, min: usize, wait: std::time::Duration) -> (usize, usize) {
+        let url = self.queue("alerts").url.clone();
+        let deadline = tokio::time::Instant::now() + wait;
+        let (mut handled, mut failed) = (0, 0);
+        while handled < min && tokio::time::Instant::now() < deadline {
+            let done = local_api::pump::pump_once(&self.sqs, &url, 1, |ev| local_api::pump::alerts_handler(st, ev))
+                .await
+                .expect("pumping alerts");
+            handled += done.handled;
+            failed += done.failed;
+        }
+        (handled, failed)
+    }
+
+    /// A partner user who is also in the partner's user records (as invited
+    /// or seeded users are), so that alerts find them.
+    pub async fn partner_person(&self, role: Role, partner_id: &str) -> TestUser {
+        let u = self.user(role, Some(partner_id)).await;
+        let email = prm_shared::validate::EmailAddress::parse(&u.email).expect("a test email");
+        let role = portal::domain::PartnerRole::parse(role.as_str()).expect("a partner role");
+        portal::store::put_user(
+            &self.db,
+            &portal::domain::PartnerUser {
+                id: u.sub.clone(),
+                partner_id: partner_id.to_owned(),
+                email,
+                name: "Pat Partner".into(),
+                role,
+                status: "active".into(),
+                invited_by: "test".into(),
+                invited_at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .expect("storing the partner user");
+        u
+    }
+
     /// The local queue of the rule targeting `target`.
     pub fn queue(&self, target: &str) -> &local_api::provision::RuleQueue {
         self.queues.iter().find(|q| q.target == target).expect("a rule targets it")

@@ -107,6 +107,21 @@ pub async fn mdf_state(cfg: &LocalConfig) -> mdf::MdfState {
     mdf::MdfState::new(&mdf_config(cfg), db, &sdk, s3_client(&sdk))
 }
 
+/// The alerts function's state, sending as `cfg.sender_email`.
+pub async fn alerts_state(cfg: &LocalConfig) -> alerts::AlertsState {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    let alerts_cfg = alerts::AlertsConfig {
+        table_name: cfg.table_name.clone(),
+        user_pool_id: cfg.user_pool_id.clone(),
+        sender_email: cfg.sender_email.clone(),
+        portal_url: cfg.portal_url.clone(),
+        program_name: "Demo Partner Program".into(),
+        digest_hour_utc: 7,
+    };
+    alerts::AlertsState::new(alerts_cfg, db, &sdk)
+}
+
 /// An S3 client for moto (path-style addressing for an IP endpoint).
 pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())

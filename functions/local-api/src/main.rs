@@ -155,6 +155,22 @@ async fn dev() -> anyhow::Result<()> {
             }
         });
     }
+    // ... and every domain event to the alerts function.
+    let alerts_state = local_api::alerts_state(&cfg).await;
+    if let Some(q) = queues.iter().find(|q| q.target == "alerts") {
+        let (sqs, url, st) = (sqs.clone(), q.url.clone(), alerts_state.clone());
+        tokio::spawn(async move {
+            loop {
+                let st = &st;
+                if let Err(e) =
+                    local_api::pump::pump_once(&sqs, &url, 10, |ev| local_api::pump::alerts_handler(st, ev)).await
+                {
+                    tracing::warn!(error = format!("{e:#}"), "alerts pump failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
@@ -175,6 +191,12 @@ async fn dev() -> anyhow::Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "{name} sweep failed"),
                 }
+            }
+            // The alerts schedule: daily digests that are due.
+            match alerts::digest::send_due(&alerts_state, now, 200).await {
+                Ok(r) if r.sent + r.failed > 0 => tracing::info!(?r, "digest sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "digest sweep failed"),
             }
             // The `mdf-sweeps` schedule.
             match mdf::coop::sweep(&mdf_state, now).await {

@@ -76,3 +76,14 @@ pub async fn mdf_handler(st: &mdf::MdfState, event: Delivered) -> Result<(), Str
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// The alerts function's event handler as a pump handler.
+pub async fn alerts_handler(st: &alerts::AlertsState, event: Delivered) -> Result<(), String> {
+    match alerts::deliver::handle(st, &event, chrono::Utc::now()).await {
+        Ok(done) => {
+            tracing::info!(?done, detail_type = %event.detail_type, "alerts handled");
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}

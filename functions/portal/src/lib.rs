@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod domain;
+pub mod inbox;
 pub mod routes;
 pub mod store;
 
@@ -84,6 +85,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::create_partner, routes::list_partners))
         .routes(routes!(routes::get_partner, routes::update_partner))
         .routes(routes!(routes::invite_user, routes::list_users))
+        .routes(routes!(inbox::list_notifications))
+        .routes(routes!(inbox::read_notification))
+        .routes(routes!(inbox::get_preferences, inbox::put_preferences))
 }
 
 /// The function's HTTP handler.
