@@ -302,6 +302,20 @@ pub mod deals {
     }
     payload!(DealLost);
 
+    /// Protection of an approved deal ends within a week.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DealProtectionEnding {
+        /// The deal.
+        pub deal_id: String,
+        /// The deal's title.
+        pub title: String,
+        /// End of protection.
+        pub protection_expires_at: DateTime<Utc>,
+        /// Who registered it (Cognito `sub`).
+        pub registered_by: Option<String>,
+    }
+    payload!(DealProtectionEnding);
+
     /// Protection ran out before the deal closed; the customer is free again.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct DealExpired {
@@ -367,6 +381,17 @@ pub mod leads {
             }
         };
     }
+
+    /// A lead assigned to the partner of the envelope is still unanswered
+    /// close to its deadline.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LeadAcceptanceDueSoon {
+        /// The lead.
+        pub lead_id: String,
+        /// The deadline.
+        pub accept_by: DateTime<Utc>,
+    }
+    payload!(LeadAcceptanceDueSoon);
 
     /// A lead was assigned to the partner of the envelope.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

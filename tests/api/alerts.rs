@@ -186,3 +186,57 @@ async fn a_failing_ses_call_is_retried_then_the_event_lands_in_the_dead_letter_q
     let inbox = expect_json(w.app.get("/v1/notifications", &w.manager).await, StatusCode::OK).await;
     assert_eq!(inbox["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn partners_are_told_once_when_protection_ends_within_a_week_and_again_after_an_extension() {
+    let w = world().await;
+    let st = w.app.alerts_state().await;
+    let deals = local_api::deals_state(&w.app.config).await;
+    let d = expect_json(w.app.post("/v1/deals", &w.puser, &deal("Wingtip")).await, StatusCode::CREATED).await;
+    let id = d["id"].as_str().unwrap();
+    let approve = json!({"protection_days": 5});
+    expect_json(w.app.post(&format!("/v1/deals/{id}/approve"), &w.manager, &approve).await, StatusCode::OK).await;
+    assert_eq!(w.app.pump_alerts(&st, 2, WAIT).await.0, 2, "registered and approved");
+
+    let now = chrono::Utc::now();
+    let first = deals::sweep::remind_protection_ending(&deals, now, 100).await.unwrap();
+    assert_eq!(first.changed, 1, "5 days of protection: within a week at once");
+    assert_eq!(deals::sweep::remind_protection_ending(&deals, now, 100).await.unwrap().changed, 0, "once");
+    assert_eq!(w.app.pump_alerts(&st, 1, WAIT).await.0, 1);
+    for who in [&w.padmin, &w.puser] {
+        let mail = w.app.mail_to(&who.email).await;
+        assert!(mail.iter().any(|(s, _)| s.starts_with("Deal protection ends")), "{mail:?}");
+    }
+
+    // Extended by 30 days: the next reminder is a week before the new end.
+    let grant = json!({"days": 30});
+    expect_json(w.app.post(&format!("/v1/deals/{id}/extension"), &w.manager, &grant).await, StatusCode::OK).await;
+    assert_eq!(deals::sweep::remind_protection_ending(&deals, now, 100).await.unwrap().changed, 0);
+    let later = now + chrono::Duration::days(29);
+    assert_eq!(deals::sweep::remind_protection_ending(&deals, later, 100).await.unwrap().changed, 1);
+}
+
+#[tokio::test]
+async fn a_partner_is_reminded_once_of_a_lead_waiting_for_its_answer() {
+    let w = world().await;
+    let st = w.app.alerts_state().await;
+    let deals = local_api::deals_state(&w.app.config).await;
+    let lead = json!({
+        "company_name": "Prospect Ltd", "domain": "prospect.example.com", "country": "US", "region": "NA",
+        "product_interest": ["security"], "contact": {"name": "Pat Prospect", "email": "pat@prospect.example.com"}
+    });
+    let created = expect_json(w.app.post("/v1/leads", &w.manager, &lead).await, StatusCode::CREATED).await;
+    assert_eq!(created["status"], "assigned", "{created}");
+    let accept_by = chrono::DateTime::parse_from_rfc3339(created["accept_by"].as_str().unwrap()).unwrap().to_utc();
+
+    let early = accept_by - chrono::Duration::hours(13);
+    assert_eq!(deals::sweep::remind_unanswered_leads(&deals, early, 100).await.unwrap().changed, 0);
+    let close = accept_by - chrono::Duration::hours(11);
+    assert_eq!(deals::sweep::remind_unanswered_leads(&deals, close, 100).await.unwrap().changed, 1);
+    assert_eq!(deals::sweep::remind_unanswered_leads(&deals, close, 100).await.unwrap().changed, 0, "once");
+    assert!(w.app.pump_alerts(&st, 2, WAIT).await.0 >= 2, "LeadAssigned and the reminder");
+    let mail = w.app.mail_to(&w.padmin.email).await;
+    let subjects: Vec<&str> = mail.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(subjects.iter().any(|s| s.starts_with("A lead is waiting for your answer")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.starts_with("New lead for you")), "{subjects:?}");
+}

@@ -86,6 +86,16 @@ pub const CATALOG: &[Entry] = &[
         link: Some("/deals/{{ deal_id }}"),
     },
     Entry {
+        event_type: "DealProtectionEnding",
+        audience: Audience::PartnerAdminsAnd("registered_by"),
+        subject: "Deal protection ends {{ protection_expires_at|day }}: {{ title }}",
+        lines: &[
+            "Protection of {{ title }} ends on {{ protection_expires_at|day }}.",
+            "Close the deal, or ask for an extension from the deal's page, before then.",
+        ],
+        link: Some("/deals/{{ deal_id }}"),
+    },
+    Entry {
         event_type: "DealExpired",
         audience: Audience::PartnerAdminsAnd("registered_by"),
         subject: "Deal protection ended: {{ title }}",
@@ -121,6 +131,15 @@ pub const CATALOG: &[Entry] = &[
         subject: "New lead for you: accept by {{ accept_by|day }}",
         lines: &[
             "A lead was assigned to your company. Accept or decline it by {{ accept_by|day }} or it goes to another partner.",
+        ],
+        link: Some("/leads/{{ lead_id }}"),
+    },
+    Entry {
+        event_type: "LeadAcceptanceDueSoon",
+        audience: Audience::PartnerAdmins,
+        subject: "A lead is waiting for your answer until {{ accept_by|day }}",
+        lines: &[
+            "Accept or decline the lead assigned to your company before {{ accept_by }} (UTC), or it goes to another partner.",
         ],
         link: Some("/leads/{{ lead_id }}"),
     },

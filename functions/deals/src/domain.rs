@@ -125,6 +125,9 @@ pub struct Deal {
     pub conflicting_deal_ids: Vec<String>,
     /// End of protection, once approved.
     pub protection_expires_at: Option<DateTime<Utc>>,
+    /// The end of protection the partner was last reminded of.
+    #[serde(default)]
+    pub protection_reminded_for: Option<DateTime<Utc>>,
     /// Final amount, once won.
     pub closed_amount: Option<Money>,
     /// When the vendor should have reviewed the registration.
@@ -276,6 +279,7 @@ impl RegisterDealRequest {
             conflict: ConflictReport { conflict: false, reasons: vec![] },
             conflicting_deal_ids: vec![],
             protection_expires_at: None,
+            protection_reminded_for: None,
             closed_amount: None,
             extension_request: None,
             review_due_at: None,

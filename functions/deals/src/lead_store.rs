@@ -32,6 +32,15 @@ const STATS: &str = "LEADSTATS";
 
 /// Assigned leads by their acceptance deadline: the lapse sweep's index.
 pub const ACCEPT_DUE: DueIndex = DueIndex { name: "LEAD_ACCEPTANCE" };
+/// Assigned leads by the time their partner is reminded to answer.
+pub const ACCEPT_REMINDER_DUE: DueIndex = DueIndex { name: "LEAD_ACCEPTANCE_REMINDER" };
+/// How long before the acceptance deadline the partner is reminded.
+pub const ACCEPT_REMINDER_HOURS: i64 = 12;
+
+/// When the partner of a lead to answer by `accept_by` is reminded.
+pub fn accept_reminder_at(accept_by: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    accept_by - chrono::Duration::hours(ACCEPT_REMINDER_HOURS)
+}
 
 fn lead_item(l: &Lead) -> Stored<Lead> {
     let mut k = Keys::new(lead_pk(&l.id), "LEAD", "lead").with(GSI1, "LEADS", &l.id).with(
@@ -228,9 +237,11 @@ pub async fn write(
     if old_due != new_due {
         if let Some(at) = old_due {
             items.push(ACCEPT_DUE.delete(db, at, &next.id)?);
+            items.push(ACCEPT_REMINDER_DUE.delete(db, accept_reminder_at(at), &next.id)?);
         }
         if let Some(at) = new_due {
             items.push(ACCEPT_DUE.put(db, at, &next.id)?);
+            items.push(ACCEPT_REMINDER_DUE.put(db, accept_reminder_at(at), &next.id)?);
         }
     }
     let (base, extra) = (items.len(), outbox.len());

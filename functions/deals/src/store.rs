@@ -239,6 +239,16 @@ fn map_cancel(e: TransactError, protection_items: std::ops::Range<usize>) -> Tra
 
 /// Approved deals by the end of their protection: the expiry sweep's index.
 pub const PROTECTION_DUE: DueIndex = DueIndex { name: "DEAL_PROTECTION" };
+/// Approved deals by the day their partner is told protection ends soon.
+pub const PROTECTION_REMINDER_DUE: DueIndex = DueIndex { name: "DEAL_PROTECTION_REMINDER" };
+/// How long before protection ends the partner is reminded.
+pub const PROTECTION_REMINDER_DAYS: i64 = 7;
+
+/// When the partner of a deal protected until `until` is reminded.
+pub fn protection_reminder_at(until: DateTime<Utc>) -> DateTime<Utc> {
+    until - chrono::Duration::days(PROTECTION_REMINDER_DAYS)
+}
+
 /// Submitted deals by the end of their review period: the overdue sweep's index.
 pub const REVIEW_DUE: DueIndex = DueIndex { name: "DEAL_REVIEW" };
 
@@ -277,11 +287,13 @@ pub async fn protect(
     }
     if let Some(old) = current.protection_expires_at {
         items.push(PROTECTION_DUE.delete(db, old, &current.id)?);
+        items.push(PROTECTION_REMINDER_DUE.delete(db, protection_reminder_at(old), &current.id)?);
     }
     if let (DealStatus::Submitted, Some(review)) = (current.status, current.review_due_at) {
         items.push(REVIEW_DUE.delete(db, review, &current.id)?);
     }
     items.push(PROTECTION_DUE.put(db, until, &next.id)?);
+    items.push(PROTECTION_REMINDER_DUE.put(db, protection_reminder_at(until), &next.id)?);
     items.extend(outbox);
     db.transact(items).await.map_err(|e| map_cancel(e, 1..1 + keys.len()))
 }
@@ -310,6 +322,7 @@ pub async fn close(
     let mut items = vec![put_if_unchanged(db, &deal_item(next), current.version, current.status.as_str())?];
     if let Some(old) = current.protection_expires_at {
         items.push(PROTECTION_DUE.delete(db, old, &current.id)?);
+        items.push(PROTECTION_REMINDER_DUE.delete(db, protection_reminder_at(old), &current.id)?);
     }
     if let (DealStatus::Submitted, Some(review)) = (current.status, current.review_due_at) {
         items.push(REVIEW_DUE.delete(db, review, &current.id)?);

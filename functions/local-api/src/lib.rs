@@ -2,6 +2,7 @@
 //! provisioning and seeding of the local emulators. Never deployed.
 
 pub mod authorizer;
+pub mod dev_mail;
 pub mod provision;
 pub mod pump;
 pub mod resources;

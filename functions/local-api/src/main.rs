@@ -134,9 +134,7 @@ async fn dev() -> anyhow::Result<()> {
     println!("Get a token:  make token USER=admin@northwind.example.com");
     println!("Then:         curl -H \"Authorization: Bearer $TOKEN\" {api_url}/v1/me\nCtrl-C stops everything.\n");
 
-    // What the scheduled sweep does on AWS: republish events whose publication
-    // after commit failed.
-    let publisher = local_api::publisher(&cfg).await;
+    // What the schedules and rules do on AWS (infra/resources.json), in process.
     let deals_state = local_api::deals_state(&cfg).await;
     let mdf_state = local_api::mdf_state(&cfg).await;
     // What EventBridge's rule does on AWS: deliver `DealWon` to the MDF
@@ -155,6 +153,7 @@ async fn dev() -> anyhow::Result<()> {
             }
         });
     }
+    tokio::spawn(local_api::dev_mail::follow(endpoints.aws.clone(), std::time::Duration::from_secs(2)));
     // ... and every domain event to the alerts function.
     let alerts_state = local_api::alerts_state(&cfg).await;
     if let Some(q) = queues.iter().find(|q| q.target == "alerts") {
@@ -175,22 +174,15 @@ async fn dev() -> anyhow::Result<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tick.tick().await;
-            match publisher.sweep(chrono::Duration::seconds(60), 100).await {
-                Ok(r) if r.published + r.failed > 0 => tracing::info!(?r, "outbox sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox sweep failed"),
-            }
             let now = chrono::Utc::now();
-            for (name, run) in [
-                ("deal expiry", deals::sweep::expire_due(&deals_state, now, 100).await),
-                ("overdue reviews", deals::sweep::flag_overdue_reviews(&deals_state, now, 100).await),
-                ("lapsed leads", deals::sweep::lapse_unanswered_leads(&deals_state, now, 100).await),
-            ] {
-                match run {
-                    Ok(r) if r.changed + r.stale + r.failed > 0 => tracing::info!(?r, "{name} sweep"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = format!("{e:#}"), "{name} sweep failed"),
+            // The `deals-sweeps` schedule (with the outbox republish).
+            match deals::sweep::run_all(&deals_state, now).await {
+                Ok(reports) => {
+                    for (name, r) in reports.into_iter().filter(|(_, r)| r.changed + r.stale + r.failed > 0) {
+                        tracing::info!(?r, "{name} sweep");
+                    }
                 }
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "deals sweeps failed"),
             }
             // The alerts schedule: daily digests that are due.
             match alerts::digest::send_due(&alerts_state, now, 200).await {
