@@ -234,6 +234,8 @@ pub struct PageQuery {
     pub pk: String,
     /// Restricts the sort key to this prefix.
     pub sk_prefix: Option<String>,
+    /// Restricts the sort key to this inclusive range (instead of a prefix).
+    pub sk_between: Option<(String, String)>,
     /// Extra conditions.
     pub filter: Option<Filter>,
     /// Ascending sort key order when true.
@@ -438,6 +440,11 @@ impl Db {
             key_condition.push_str(" AND begins_with(#qsk, :qsk)");
             names.insert("#qsk".into(), sk_attr.into());
             values.insert(":qsk".into(), s(prefix));
+        } else if let Some((low, high)) = &query.sk_between {
+            key_condition.push_str(" AND #qsk BETWEEN :qlow AND :qhigh");
+            names.insert("#qsk".into(), sk_attr.into());
+            values.insert(":qlow".into(), s(low));
+            values.insert(":qhigh".into(), s(high));
         }
         if let Some(f) = &query.filter {
             names.extend(f.names.clone());
@@ -520,7 +527,7 @@ pub fn owned_list(kind: &str, partner_id: Option<&str>, status: Option<&str>) ->
         _ => None,
     };
     let scope = format!("{kind}|partner={}|status={}", partner_id.unwrap_or(""), status.unwrap_or(""));
-    PageQuery { index: Some(index), pk, sk_prefix: None, filter, forward: true, scope }
+    PageQuery { index: Some(index), pk, sk_prefix: None, sk_between: None, filter, forward: true, scope }
 }
 
 /// `?limit=&cursor=` of a list route, validated.

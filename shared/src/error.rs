@@ -72,6 +72,14 @@ pub enum ApiError {
     /// Well-formed but cannot be processed, e.g. an idempotency key reused for another body (422).
     #[error("{0}")]
     Unprocessable(String),
+    /// A limit was reached; retry after this many seconds (429 with `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests {
+        /// What limit, and when the next try is allowed.
+        detail: String,
+        /// Seconds until the next try is allowed.
+        retry_after_secs: u64,
+    },
     /// Anything else (500); the cause is logged, never returned.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -108,6 +116,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +132,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Limit reached"),
             Self::Unexpected(_) => ("internal", "Internal server error"),
         };
         let detail = match self {
@@ -149,7 +159,13 @@ impl IntoResponse for ApiError {
         if let Self::Unexpected(err) = &self {
             tracing::error!(error = format!("{err:#}"), "unexpected error");
         }
-        problem_response(self.status(), &self.problem())
+        let mut res = problem_response(self.status(), &self.problem());
+        if let Self::TooManyRequests { retry_after_secs, .. } = &self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 

@@ -584,6 +584,72 @@ pub mod mdf {
     payload!(MdfCoopAccrued);
 }
 
+/// Events of training and onboarding (`source` = `prm.training`).
+pub mod training {
+    use super::Payload;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.training";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// Someone passed a course for the first time.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CourseCompleted {
+        /// The course.
+        pub course_id: String,
+        /// Its title.
+        pub title: String,
+        /// The revision taken.
+        pub revision: u32,
+        /// Who passed (Cognito `sub`).
+        pub holder: String,
+        /// The score.
+        pub score_pct: u32,
+    }
+    payload!(CourseCompleted);
+
+    /// A certification was issued or renewed.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CertificationIssued {
+        /// The certification.
+        pub certification_id: String,
+        /// Its name.
+        pub name: String,
+        /// The course that grants it.
+        pub course_id: String,
+        /// Who holds it (Cognito `sub`).
+        pub holder: String,
+        /// Until when.
+        pub expires_at: DateTime<Utc>,
+        /// Whether it renewed one already held.
+        pub renewed: bool,
+    }
+    payload!(CertificationIssued);
+
+    /// A certification expires within 30 days.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CertificationExpiring {
+        /// The certification.
+        pub certification_id: String,
+        /// Its name.
+        pub name: String,
+        /// The course that renews it.
+        pub course_id: String,
+        /// Who holds it (Cognito `sub`).
+        pub holder: String,
+        /// When it expires.
+        pub expires_at: DateTime<Utc>,
+    }
+    payload!(CertificationExpiring);
+}
+
 /// An event as EventBridge delivers it to a target (a Lambda function, or
 /// locally the body of an SQS message).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

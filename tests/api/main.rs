@@ -11,4 +11,5 @@ mod idempotency;
 mod leads;
 mod mdf;
 mod partners;
+mod training;
 mod users;

@@ -172,6 +172,30 @@ pub const CATALOG: &[Entry] = &[
         link: None,
     },
     Entry {
+        event_type: "CourseCompleted",
+        audience: Audience::PartnerAdmins,
+        subject: "Course completed: {{ title }}",
+        lines: &["Someone at your company passed {{ title }} with {{ score_pct }} %."],
+        link: Some("/training/courses/{{ course_id }}"),
+    },
+    Entry {
+        event_type: "CertificationIssued",
+        audience: Audience::PartnerAdminsAnd("holder"),
+        subject: "{% if renewed %}Certification renewed{% else %}Certification earned{% endif %}: {{ name }}",
+        lines: &["{{ name }} is valid until {{ expires_at|day }}."],
+        link: Some("/training/certifications"),
+    },
+    Entry {
+        event_type: "CertificationExpiring",
+        audience: Audience::PartnerAdminsAnd("holder"),
+        subject: "Certification expires {{ expires_at|day }}: {{ name }}",
+        lines: &[
+            "{{ name }} expires on {{ expires_at|day }}.",
+            "Pass the course again before then to renew it; the renewal counts from the current expiry.",
+        ],
+        link: Some("/training/courses/{{ course_id }}"),
+    },
+    Entry {
         event_type: "MdfRequestSubmitted",
         audience: MANAGERS,
         subject: "MDF request: {{ title }} ({{ requested_amount|money }})",
@@ -374,7 +398,9 @@ mod tests {
             "conflict": true, "reasons": ["same_domain"], "conflicting_deal_ids": ["D0"],
             "protection_expires_at": "2027-03-01T00:00:00Z", "days": 30, "reason": "budget",
             "submitted_at": "2026-12-01T00:00:00Z", "review_due_at": "2026-12-03T00:00:00Z",
-            "accept_by": "2026-12-05T00:00:00Z", "claim_deadline": "2027-02-01", "period": "2026-H2"
+            "accept_by": "2026-12-05T00:00:00Z", "claim_deadline": "2027-02-01", "period": "2026-H2",
+            "course_id": "K1", "name": "Firewall Associate", "expires_at": "2027-12-01T00:00:00Z",
+            "renewed": false, "score_pct": 90, "holder": "u1"
         });
         for e in CATALOG {
             let r = render(&env, e, &detail, "https://portal.example.com/").unwrap();

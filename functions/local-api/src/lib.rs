@@ -77,6 +77,7 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
         .merge(portal::router(portal::AppState::new(portal_cfg, db.clone(), &sdk)))
         .merge(deals::router(deals_state))
         .merge(mdf::router(mdf::MdfState::new(&mdf_config(cfg), db.clone(), &sdk, s3_client(&sdk))))
+        .merge(training::router(training::TrainingState::new(&training_config(cfg), db.clone(), &sdk)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(Arc::new(auth), authorizer::layer)))
 }
@@ -106,6 +107,17 @@ pub async fn mdf_state(cfg: &LocalConfig) -> mdf::MdfState {
     let sdk = cfg.endpoints.sdk_config().await;
     let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
     mdf::MdfState::new(&mdf_config(cfg), db, &sdk, s3_client(&sdk))
+}
+
+fn training_config(cfg: &LocalConfig) -> training::TrainingConfig {
+    training::TrainingConfig { core: core_config(cfg), event_bus_name: cfg.event_bus_name.clone() }
+}
+
+/// The training function's state, for its scheduled sweep.
+pub async fn training_state(cfg: &LocalConfig) -> training::TrainingState {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    training::TrainingState::new(&training_config(cfg), db, &sdk)
 }
 
 /// The alerts function's state, sending as `cfg.sender_email`.
@@ -154,6 +166,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(portal::api().into_openapi());
     doc.merge(deals::api().into_openapi());
     doc.merge(mdf::api().into_openapi());
+    doc.merge(training::api().into_openapi());
     doc
 }
 

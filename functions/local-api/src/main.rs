@@ -137,6 +137,7 @@ async fn dev() -> anyhow::Result<()> {
     // What the schedules and rules do on AWS (infra/resources.json), in process.
     let deals_state = local_api::deals_state(&cfg).await;
     let mdf_state = local_api::mdf_state(&cfg).await;
+    let training_state = local_api::training_state(&cfg).await;
     // What EventBridge's rule does on AWS: deliver `DealWon` to the MDF
     // function's event handler (co-op accrual).
     if let Some(q) = queues.iter().find(|q| q.target == "mdf-events") {
@@ -189,6 +190,12 @@ async fn dev() -> anyhow::Result<()> {
                 Ok(r) if r.sent + r.failed > 0 => tracing::info!(?r, "digest sweep"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "digest sweep failed"),
+            }
+            // The `training-sweeps` schedule.
+            match training::sweep::remind_expiring(&training_state, now, 500).await {
+                Ok(r) if r.changed + r.stale + r.failed > 0 => tracing::info!(?r, "certification sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "certification sweep failed"),
             }
             // The `mdf-sweeps` schedule.
             match mdf::coop::sweep(&mdf_state, now).await {

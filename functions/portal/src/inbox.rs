@@ -57,6 +57,7 @@ pub async fn list_notifications(
         index: None,
         pk: user_pk(&caller.sub),
         sk_prefix: Some("NOTIF#".into()),
+        sk_between: None,
         filter: unread.then(|| prm_shared::dynamo::Filter {
             expression: "attribute_not_exists(#read)".into(),
             names: [("#read".to_owned(), "read_at".to_owned())].into(),
