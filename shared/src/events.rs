@@ -648,6 +648,14 @@ pub mod training {
         pub expires_at: DateTime<Utc>,
     }
     payload!(CertificationExpiring);
+
+    /// Every task of the partner's onboarding checklist is done; the partner is active.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct OnboardingCompleted {
+        /// The checklist's task keys.
+        pub tasks: Vec<String>,
+    }
+    payload!(OnboardingCompleted);
 }
 
 /// An event as EventBridge delivers it to a target (a Lambda function, or

@@ -48,6 +48,7 @@ pub const EVENT_TYPES: &[(&str, Delivery)] = &[
     ("CourseCompleted", Delivery::Digest),
     ("CertificationIssued", Delivery::Immediate),
     ("CertificationExpiring", Delivery::Immediate),
+    ("OnboardingCompleted", Delivery::Immediate),
     ("MdfRequestSubmitted", Delivery::Immediate),
     ("MdfRequestApproved", Delivery::Immediate),
     ("MdfRequestRejected", Delivery::Immediate),

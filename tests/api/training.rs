@@ -258,3 +258,78 @@ async fn holders_are_told_once_before_a_certification_expires() {
         assert!(mail.iter().any(|(s, _)| s.starts_with("Certification expires")), "{}: {mail:?}", who.email);
     }
 }
+
+#[tokio::test]
+async fn the_onboarding_checklist_completes_from_real_events_and_makes_the_partner_active() {
+    let w = world().await;
+    let course_id = published(&w, 3).await;
+    let mut bad = json!({"tasks": [{"key": "cert", "title": "Certify someone", "kind": "certified"}]});
+    let put =
+        |body: &Value| w.app.req(reqwest::Method::PUT, "/v1/program/onboarding", Some(&w.admin)).json(body).send();
+    let refused = expect_json(put(&bad).await.unwrap(), StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem_fields(&refused), vec!["tasks[0].course_id"]);
+    bad["tasks"][0]["course_id"] = json!(course_id);
+    let checklist = json!({"tasks": [
+        {"key": "agreement", "title": "Accept the program agreement", "kind": "manual"},
+        {"key": "profile", "title": "Complete the profile", "kind": "profile_complete"},
+        {"key": "certified", "title": "One person certified", "kind": "certified", "course_id": course_id, "count": 1},
+        {"key": "first-deal", "title": "Register a first deal", "kind": "first_deal"}
+    ]});
+    expect_json(
+        w.app
+            .req(reqwest::Method::PUT, "/v1/program/onboarding", Some(&w.manager))
+            .json(&checklist)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(put(&checklist).await.unwrap(), StatusCode::OK).await;
+
+    let path = format!("/v1/partners/{}/onboarding", w.pid);
+    let start = expect_json(w.app.get(&path, &w.padmin).await, StatusCode::OK).await;
+    let done: Vec<bool> = start["tasks"].as_array().unwrap().iter().map(|t| t["done"].as_bool().unwrap()).collect();
+    assert_eq!(done, vec![false, true, false, false], "the profile names a specialty already");
+    assert_eq!((start["complete"].as_bool(), start["partner_status"].as_str()), (Some(false), Some("onboarding")));
+    expect_json(w.app.get(&path, &w.other).await, StatusCode::NOT_FOUND).await;
+
+    let tick = format!("{path}/agreement/complete");
+    expect_json(w.app.post(&tick, &w.learner, &json!({})).await, StatusCode::FORBIDDEN).await;
+    expect_json(w.app.post(&format!("{path}/first-deal/complete"), &w.padmin, &json!({})).await, StatusCode::CONFLICT)
+        .await;
+    let ticked = expect_json(w.app.post(&tick, &w.padmin, &json!({})).await, StatusCode::OK).await;
+    assert_eq!(ticked["tasks"][0]["done_by"], w.padmin.sub.as_str(), "who accepted the agreement is recorded");
+
+    // A registration (DealRegistered) completes the deal task ...
+    let deal = json!({
+        "title": "Initech rollout", "customer": {"company_name": "Initech", "domain": "initech.example.org", "country": "US"},
+        "contact": {"name": "Ann Buyer", "email": "ann@initech.example.org"}, "products": ["FW-500"],
+        "amount": {"amount_minor": 1_000_000, "currency": "USD"}, "expected_close_date": "2027-03-31"
+    });
+    expect_json(w.app.post("/v1/deals", &w.learner, &deal).await, StatusCode::CREATED).await;
+    assert_eq!(w.app.pump_portal_events(1, Duration::from_secs(10)).await, 1);
+    let mid = expect_json(w.app.get(&path, &w.manager).await, StatusCode::OK).await;
+    assert_eq!((mid["tasks"][3]["done"].as_bool(), mid["complete"].as_bool()), (Some(true), Some(false)));
+
+    // ... and a certification (CertificationIssued) the last one: the partner becomes active.
+    expect_json(
+        w.app.post(&format!("/v1/courses/{course_id}/enrollments"), &w.learner, &json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_json(
+        w.app.post(&format!("/v1/courses/{course_id}/attempts"), &w.learner, &json!({"answers": [[0], [1, 2]]})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(w.app.pump_portal_events(1, Duration::from_secs(10)).await, 1);
+    let partner = expect_json(w.app.get(&format!("/v1/partners/{}", w.pid), &w.manager).await, StatusCode::OK).await;
+    assert_eq!(partner["status"], "active");
+    let end = expect_json(w.app.get(&path, &w.padmin).await, StatusCode::OK).await;
+    assert_eq!((end["complete"].as_bool(), end["partner_status"].as_str()), (Some(true), Some("active")));
+    let events = w.app.events(6, Duration::from_secs(10)).await;
+    let completed: Vec<&Value> = events.iter().filter(|(t, _)| t == "OnboardingCompleted").map(|(_, d)| d).collect();
+    assert_eq!(completed.len(), 1, "{events:?}");
+    assert_eq!(completed[0]["partner_id"], w.pid.as_str());
+}

@@ -7,6 +7,7 @@ use anyhow::Context;
 use aws_sdk_cognitoidentityprovider::types::ChallengeNameType;
 use local_api::LocalConfig;
 use local_api::provision::{self, UserPool};
+use local_api::pump::Pumped;
 use local_api::resources::{Resources, resources};
 use prm_shared::auth::Role;
 use prm_shared::aws::LocalEndpoints;
@@ -288,21 +289,10 @@ impl TestApp {
         local_api::alerts_state(&self.config).await
     }
 
-    /// Feeds the events the bus delivered to the alerts target into `st`'s
-    /// handler, as Lambda would, until `min` were handled or `wait` passed.
-    /// Returns (handled, failed) receives.
+    /// [`TestApp::pump`] of the alerts queue into `st`'s handler: (handled, failed) receives.
     pub async fn pump_alerts(&self, st: &alerts::AlertsState, min: usize, wait: std::time::Duration) -> (usize, usize) {
-        let url = self.queue("alerts").url.clone();
-        let deadline = tokio::time::Instant::now() + wait;
-        let (mut handled, mut failed) = (0, 0);
-        while handled < min && tokio::time::Instant::now() < deadline {
-            let done = local_api::pump::pump_once(&self.sqs, &url, 1, |ev| local_api::pump::alerts_handler(st, ev))
-                .await
-                .expect("pumping alerts");
-            handled += done.handled;
-            failed += done.failed;
-        }
-        (handled, failed)
+        let done = self.pump("alerts", min, wait, |ev| local_api::pump::alerts_handler(st, ev)).await;
+        (done.handled, done.failed)
     }
 
     /// A partner user who is also in the partner's user records (as invited
@@ -329,27 +319,39 @@ impl TestApp {
         u
     }
 
+    /// [`TestApp::pump`] of `portal-events` (the onboarding checklist) into the portal's handler.
+    pub async fn pump_portal_events(&self, min: usize, wait: std::time::Duration) -> usize {
+        let st = local_api::portal_state(&self.config).await;
+        self.pump("portal-events", min, wait, |ev| local_api::pump::portal_handler(&st, ev)).await.handled
+    }
+
     /// The local queue of the rule targeting `target`.
     pub fn queue(&self, target: &str) -> &local_api::provision::RuleQueue {
         self.queues.iter().find(|q| q.target == target).expect("a rule targets it")
     }
 
-    /// Feeds the events the bus delivered to the `mdf-events` target into the
-    /// MDF function's handler, as Lambda would, until `min` were handled or
-    /// `wait` passed. Returns how many were handled.
+    /// Feeds the events the bus delivered to `target`'s queue into `handle`,
+    /// as Lambda would, until `min` were handled or `wait` passed.
+    pub async fn pump<F, Fut>(&self, target: &str, min: usize, wait: std::time::Duration, handle: F) -> Pumped
+    where
+        F: Fn(prm_shared::events::Delivered) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let url = self.queue(target).url.clone();
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut total = Pumped::default();
+        while total.handled < min && tokio::time::Instant::now() < deadline {
+            let done = local_api::pump::pump_once(&self.sqs, &url, 1, &handle).await.expect("pumping events");
+            total.handled += done.handled;
+            total.failed += done.failed;
+        }
+        total
+    }
+
+    /// [`TestApp::pump`] of `mdf-events` into the MDF function's handler; how many were handled.
     pub async fn pump_mdf_events(&self, min: usize, wait: std::time::Duration) -> usize {
         let st = self.mdf_state().await;
-        let url = self.queue("mdf-events").url.clone();
-        let deadline = tokio::time::Instant::now() + wait;
-        let mut handled = 0;
-        while handled < min && tokio::time::Instant::now() < deadline {
-            let st = &st;
-            handled += local_api::pump::pump_once(&self.sqs, &url, 1, |ev| local_api::pump::mdf_handler(st, ev))
-                .await
-                .expect("pumping mdf-events")
-                .handled;
-        }
-        handled
+        self.pump("mdf-events", min, wait, |ev| local_api::pump::mdf_handler(&st, ev)).await.handled
     }
 }
 

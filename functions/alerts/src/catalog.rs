@@ -196,6 +196,13 @@ pub const CATALOG: &[Entry] = &[
         link: Some("/training/courses/{{ course_id }}"),
     },
     Entry {
+        event_type: "OnboardingCompleted",
+        audience: Audience::PartnerAdmins,
+        subject: "Welcome aboard: onboarding complete",
+        lines: &["Every onboarding task is done and your company is now an active partner."],
+        link: Some("/onboarding"),
+    },
+    Entry {
         event_type: "MdfRequestSubmitted",
         audience: MANAGERS,
         subject: "MDF request: {{ title }} ({{ requested_amount|money }})",

@@ -64,13 +64,7 @@ async fn not_found() -> impl IntoResponse {
 pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     let sdk = cfg.endpoints.sdk_config().await;
     let db = Db::new(cfg.endpoints.metered_dynamodb_client(&sdk, cfg.dynamodb_meter.as_ref()), cfg.table_name.clone());
-    let portal_cfg = portal::PortalConfig {
-        core: core_config(cfg),
-        user_pool_id: cfg.user_pool_id.clone(),
-        sender_email: cfg.sender_email.clone(),
-        portal_url: cfg.portal_url.clone(),
-        program_name: "Demo Partner Program".into(),
-    };
+    let portal_cfg = portal_config(cfg);
     let deals_state = deals::DealsState::new(&deals_config(cfg), db.clone(), &sdk);
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
@@ -111,6 +105,24 @@ pub async fn mdf_state(cfg: &LocalConfig) -> mdf::MdfState {
 
 fn training_config(cfg: &LocalConfig) -> training::TrainingConfig {
     training::TrainingConfig { core: core_config(cfg), event_bus_name: cfg.event_bus_name.clone() }
+}
+
+/// The portal's state (for its event handler).
+pub async fn portal_state(cfg: &LocalConfig) -> portal::AppState {
+    let sdk = cfg.endpoints.sdk_config().await;
+    let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
+    portal::AppState::new(portal_config(cfg), db, &sdk)
+}
+
+fn portal_config(cfg: &LocalConfig) -> portal::PortalConfig {
+    portal::PortalConfig {
+        core: core_config(cfg),
+        user_pool_id: cfg.user_pool_id.clone(),
+        sender_email: cfg.sender_email.clone(),
+        portal_url: cfg.portal_url.clone(),
+        program_name: "Demo Partner Program".into(),
+        event_bus_name: cfg.event_bus_name.clone(),
+    }
 }
 
 /// The training function's state, for its scheduled sweep.

@@ -138,39 +138,34 @@ async fn dev() -> anyhow::Result<()> {
     let deals_state = local_api::deals_state(&cfg).await;
     let mdf_state = local_api::mdf_state(&cfg).await;
     let training_state = local_api::training_state(&cfg).await;
-    // What EventBridge's rule does on AWS: deliver `DealWon` to the MDF
-    // function's event handler (co-op accrual).
-    if let Some(q) = queues.iter().find(|q| q.target == "mdf-events") {
-        let (sqs, url, st) = (sqs.clone(), q.url.clone(), mdf_state.clone());
-        tokio::spawn(async move {
-            loop {
-                let st = &st;
-                if let Err(e) =
-                    local_api::pump::pump_once(&sqs, &url, 10, |ev| local_api::pump::mdf_handler(st, ev)).await
-                {
-                    tracing::warn!(error = format!("{e:#}"), "mdf-events pump failed");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                }
+    // What EventBridge's rules do on AWS: deliver `DealWon` to the MDF
+    // function's event handler (co-op), registrations and certifications to the
+    // portal's (onboarding), and every domain event to the alerts function.
+    use local_api::pump::{alerts_handler, mdf_handler, portal_handler, spawn_forever};
+    let alerts_state = local_api::alerts_state(&cfg).await;
+    for q in &queues {
+        let (sqs, url) = (sqs.clone(), q.url.clone());
+        match q.target.as_str() {
+            "mdf-events" => {
+                spawn_forever(
+                    sqs,
+                    url,
+                    "mdf-events",
+                    mdf_state.clone(),
+                    |st, ev| async move { mdf_handler(&st, ev).await },
+                )
             }
-        });
+            "portal-events" => {
+                let st = local_api::portal_state(&cfg).await;
+                spawn_forever(sqs, url, "portal-events", st, |st, ev| async move { portal_handler(&st, ev).await })
+            }
+            "alerts" => spawn_forever(sqs, url, "alerts", alerts_state.clone(), |st, ev| async move {
+                alerts_handler(&st, ev).await
+            }),
+            other => tracing::warn!(target = other, "no local consumer for this rule's target"),
+        }
     }
     tokio::spawn(local_api::dev_mail::follow(endpoints.aws.clone(), std::time::Duration::from_secs(2)));
-    // ... and every domain event to the alerts function.
-    let alerts_state = local_api::alerts_state(&cfg).await;
-    if let Some(q) = queues.iter().find(|q| q.target == "alerts") {
-        let (sqs, url, st) = (sqs.clone(), q.url.clone(), alerts_state.clone());
-        tokio::spawn(async move {
-            loop {
-                let st = &st;
-                if let Err(e) =
-                    local_api::pump::pump_once(&sqs, &url, 10, |ev| local_api::pump::alerts_handler(st, ev)).await
-                {
-                    tracing::warn!(error = format!("{e:#}"), "alerts pump failed");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                }
-            }
-        });
-    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {

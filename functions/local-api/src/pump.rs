@@ -66,6 +66,26 @@ where
     Ok(done)
 }
 
+/// Pumps `queue_url` into `handle` for as long as the process runs (what
+/// Lambda's event source does on AWS); `name` labels the log lines.
+pub fn spawn_forever<S, F, Fut>(sqs: aws_sdk_sqs::Client, queue_url: String, name: &'static str, state: S, handle: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(std::sync::Arc<S>, Delivered) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    let state = std::sync::Arc::new(state);
+    tokio::spawn(async move {
+        loop {
+            let st = &state;
+            if let Err(e) = pump_once(&sqs, &queue_url, 10, |ev| handle(st.clone(), ev)).await {
+                tracing::warn!(error = format!("{e:#}"), "{name} pump failed");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    });
+}
+
 /// The MDF function's event handler as a pump handler.
 pub async fn mdf_handler(st: &mdf::MdfState, event: Delivered) -> Result<(), String> {
     match mdf::coop::handle(st, &event, chrono::Utc::now()).await {
@@ -75,6 +95,13 @@ pub async fn mdf_handler(st: &mdf::MdfState, event: Delivered) -> Result<(), Str
         }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The portal's event handler (onboarding) as a pump handler.
+pub async fn portal_handler(st: &portal::AppState, event: Delivered) -> Result<(), String> {
+    let done = portal::onboarding::handle(st, &event).await?;
+    tracing::info!(?done, detail_type = %event.detail_type, "portal-events handled");
+    Ok(())
 }
 
 /// The alerts function's event handler as a pump handler.

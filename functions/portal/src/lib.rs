@@ -4,6 +4,7 @@
 pub mod directory;
 pub mod domain;
 pub mod inbox;
+pub mod onboarding;
 pub mod routes;
 pub mod store;
 
@@ -32,6 +33,8 @@ pub struct PortalConfig {
     pub portal_url: String,
     /// The program's name (`PROGRAM_NAME`, default "Partner Program").
     pub program_name: String,
+    /// The event bus (`EVENT_BUS_NAME`).
+    pub event_bus_name: String,
 }
 
 impl PortalConfig {
@@ -43,6 +46,7 @@ impl PortalConfig {
             sender_email: required(src, "SENDER_EMAIL")?,
             portal_url: required(src, "PORTAL_URL")?,
             program_name: src.get("PROGRAM_NAME").unwrap_or_else(|| "Partner Program".to_owned()),
+            event_bus_name: required(src, "EVENT_BUS_NAME")?,
         })
     }
 }
@@ -56,12 +60,20 @@ pub struct AppState {
     pub cursors: CursorCodec,
     /// Cognito and SES.
     pub directory: Arc<Directory>,
+    /// Publishes domain events through the outbox.
+    pub events: prm_shared::events::Publisher,
 }
 
 impl AppState {
     /// Builds the clients from the shared SDK configuration.
     pub fn new(cfg: PortalConfig, db: Db, sdk: &aws_config::SdkConfig) -> Self {
+        let events = prm_shared::events::Publisher {
+            client: aws_sdk_eventbridge::Client::new(sdk),
+            bus: cfg.event_bus_name.clone(),
+            db: db.clone(),
+        };
         Self {
+            events,
             db,
             cursors: CursorCodec::new(&cfg.core.cursor_secret),
             directory: Arc::new(Directory {
@@ -88,6 +100,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(inbox::list_notifications))
         .routes(routes!(inbox::read_notification))
         .routes(routes!(inbox::get_preferences, inbox::put_preferences))
+        .routes(routes!(onboarding::get_onboarding))
+        .routes(routes!(onboarding::complete_task))
+        .routes(routes!(onboarding::get_checklist, onboarding::put_checklist))
 }
 
 /// The function's HTTP handler.

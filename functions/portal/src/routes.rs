@@ -174,6 +174,14 @@ pub async fn update_partner(
     }
     let changes = body.parse()?.into_changes(caller.has(Role::VendorAdmin))?;
     let updated = store::update_partner(&st.db, &id, &changes).await?.ok_or(ApiError::NotFound)?;
+    if updated.status == crate::domain::PartnerStatus::Onboarding {
+        // A profile change may complete an onboarding task; the answer shows the
+        // partner as it is after that.
+        let progress = crate::onboarding::evaluate(&st, &id, None, crate::domain::now()).await?;
+        if progress.partner_status != updated.status {
+            return Ok(Json(store::get_partner(&st.db, &id).await?.ok_or(ApiError::NotFound)?));
+        }
+    }
     Ok(Json(updated))
 }
 

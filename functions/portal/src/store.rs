@@ -43,6 +43,16 @@ pub async fn get_partner(db: &Db, id: &str) -> anyhow::Result<Option<Partner>> {
     Ok(db.get::<Stored<Partner>>(&partner_pk(id), PROFILE).await?.map(|i| i.record))
 }
 
+/// The transactional write of `next` over `current`, only while the stored
+/// partner is still at `current`'s version and status.
+pub fn partner_put_if_unchanged(
+    db: &Db,
+    current: &Partner,
+    next: &Partner,
+) -> anyhow::Result<aws_sdk_dynamodb::types::TransactWriteItem> {
+    prm_shared::dynamo::put_if_unchanged(db, &partner_item(next), current.version, current.status.as_str())
+}
+
 /// Applies `changes` to a partner with an optimistic version check, retrying
 /// on a concurrent change; `None` when the partner does not exist.
 pub async fn update_partner(db: &Db, id: &str, changes: &PartnerChanges) -> anyhow::Result<Option<Partner>> {
