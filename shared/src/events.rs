@@ -658,6 +658,92 @@ pub mod training {
     payload!(OnboardingCompleted);
 }
 
+/// Events of portal content (`source` = `prm.content`).
+pub mod content {
+    use super::Payload;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.content";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// An asset was published.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AssetPublished {
+        /// The asset.
+        pub asset_id: String,
+        /// Its title.
+        pub title: String,
+        /// Its kind.
+        pub kind: String,
+    }
+    payload!(AssetPublished);
+
+    /// An asset went back to draft.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AssetUnpublished {
+        /// The asset.
+        pub asset_id: String,
+    }
+    payload!(AssetUnpublished);
+
+    /// An asset was archived.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AssetArchived {
+        /// The asset.
+        pub asset_id: String,
+    }
+    payload!(AssetArchived);
+
+    /// A new file version of an asset.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AssetVersionAdded {
+        /// The asset.
+        pub asset_id: String,
+        /// The version's number.
+        pub number: u32,
+    }
+    payload!(AssetVersionAdded);
+
+    /// A partner shared an asset with a customer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AssetShared {
+        /// The asset.
+        pub asset_id: String,
+        /// The share.
+        pub share_id: String,
+        /// Until when.
+        pub expires_at: DateTime<Utc>,
+    }
+    payload!(AssetShared);
+
+    /// A share link was revoked.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ShareRevoked {
+        /// The share.
+        pub share_id: String,
+        /// The asset.
+        pub asset_id: String,
+    }
+    payload!(ShareRevoked);
+
+    /// An announcement was posted.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AnnouncementPosted {
+        /// The announcement.
+        pub announcement_id: String,
+        /// Its title.
+        pub title: String,
+    }
+    payload!(AnnouncementPosted);
+}
+
 /// An event as EventBridge delivers it to a target (a Lambda function, or
 /// locally the body of an SQS message).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

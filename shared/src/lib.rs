@@ -11,6 +11,7 @@ pub mod dynamo;
 pub mod enums;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod idempotency;
 pub mod json;
 pub mod list;

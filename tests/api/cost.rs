@@ -76,3 +76,59 @@ async fn approving_a_fund_request_commits_in_one_transaction_without_a_scan() {
     assert_eq!(approve.iter().filter(|c| c.operation == "TransactWriteItems").count(), 1, "{approve:?}");
     assert!(approve.iter().all(|c| c.operation != "Scan"));
 }
+
+/// `GET /v1/assets` for a partner reads its nine visibility cells: the number
+/// of requests (and the capacity) must not grow with the assets other partners see.
+#[tokio::test]
+async fn a_partners_asset_page_costs_the_same_with_10_or_1000_assets_in_the_table() {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let app = TestApp::spawn().await;
+    let meter = app.config.dynamodb_meter.clone().unwrap();
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let p = app.create_partner(&admin, "A", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    let user = app.user(Role::PartnerUser, Some(&p)).await;
+    // 10 published assets: half for gold partners, half for silver EMEA ones.
+    let entry = |i: usize, cell: &str| {
+        let id = format!("01J{i:023}");
+        let at = format!("2026-11-{:02}T00:00:00.{:03}Z", 1 + i % 28, i % 1000);
+        let item = json!({
+            "pk": format!("ASSETCELL#{cell}"), "sk": format!("{at}#{id}"), "entity": "feed-entry",
+            "id": id, "title": format!("Asset {i}"), "description": "", "kind": "document", "tags": [],
+            "status": "published", "current_version": 1, "published_at": at
+        });
+        WriteRequest::builder()
+            .put_request(
+                PutRequest::builder().set_item(Some(prm_shared::dynamo::to_item(&item).unwrap())).build().unwrap(),
+            )
+            .build()
+    };
+    let write = |requests: Vec<WriteRequest>| {
+        let db = app.db.clone();
+        async move {
+            for chunk in requests.chunks(25) {
+                let mut pending = Some(chunk.to_vec());
+                while let Some(batch) = pending.take().filter(|b| !b.is_empty()) {
+                    let out = db.client.batch_write_item().request_items(&db.table, batch).send().await.unwrap();
+                    pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table));
+                }
+            }
+        }
+    };
+    write((0..10).map(|i| entry(i, if i % 2 == 0 { "gold#*#*" } else { "silver#emea#*" })).collect()).await;
+    meter.take();
+    let page = expect_json(app.get("/v1/assets?limit=25", &user).await, StatusCode::OK).await;
+    let ten = meter.take();
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    // 990 more that only other partners may see.
+    write((10..1000).map(|i| entry(i, if i % 2 == 0 { "silver#emea#*" } else { "platinum#*#msp" })).collect()).await;
+    meter.take();
+    let page = expect_json(app.get("/v1/assets?limit=25", &user).await, StatusCode::OK).await;
+    let thousand = meter.take();
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    report("GET /v1/assets (10 assets in the table)", &ten);
+    report("GET /v1/assets (1,000 assets in the table)", &thousand);
+    assert_eq!(ten.len(), thousand.len(), "the same requests");
+    let units = |c: &[Call]| c.iter().map(|x| x.capacity_units).sum::<f64>();
+    assert!((units(&ten) - units(&thousand)).abs() < f64::EPSILON, "the same capacity");
+    assert!(thousand.iter().all(|c| c.operation != "Scan"));
+}

@@ -4,6 +4,7 @@
 mod alerts;
 mod auth;
 mod bodies;
+mod content;
 mod cost;
 mod deals;
 mod events;

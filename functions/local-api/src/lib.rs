@@ -68,7 +68,7 @@ pub async fn app(cfg: &LocalConfig) -> anyhow::Result<Router> {
     let deals_state = deals::DealsState::new(&deals_config(cfg), db.clone(), &sdk);
     let auth = JwtAuthorizer::new(cfg.jwks_url(), cfg.issuer(), vec![cfg.client_id.clone()]).await?;
     Ok(Router::new()
-        .merge(portal::router(portal::AppState::new(portal_cfg, db.clone(), &sdk)))
+        .merge(portal::router(portal::AppState::new(portal_cfg, db.clone(), &sdk, s3_client(&sdk))))
         .merge(deals::router(deals_state))
         .merge(mdf::router(mdf::MdfState::new(&mdf_config(cfg), db.clone(), &sdk, s3_client(&sdk))))
         .merge(training::router(training::TrainingState::new(&training_config(cfg), db.clone(), &sdk)))
@@ -111,7 +111,7 @@ fn training_config(cfg: &LocalConfig) -> training::TrainingConfig {
 pub async fn portal_state(cfg: &LocalConfig) -> portal::AppState {
     let sdk = cfg.endpoints.sdk_config().await;
     let db = Db::new(cfg.endpoints.dynamodb_client(&sdk), cfg.table_name.clone());
-    portal::AppState::new(portal_config(cfg), db, &sdk)
+    portal::AppState::new(portal_config(cfg), db, &sdk, s3_client(&sdk))
 }
 
 fn portal_config(cfg: &LocalConfig) -> portal::PortalConfig {
@@ -122,6 +122,8 @@ fn portal_config(cfg: &LocalConfig) -> portal::PortalConfig {
         portal_url: cfg.portal_url.clone(),
         program_name: "Demo Partner Program".into(),
         event_bus_name: cfg.event_bus_name.clone(),
+        bucket_name: cfg.bucket_name.clone(),
+        public_api_url: cfg.portal_url.clone(),
     }
 }
 

@@ -12,6 +12,7 @@ use prm_shared::events::mdf::{
     MdfClaimApproved, MdfClaimPaid, MdfClaimRejected, MdfClaimSubmitted, MdfRequestApproved, MdfRequestRejected,
     MdfRequestSubmitted,
 };
+use prm_shared::files::Upload;
 use prm_shared::json::{ApiQuery, JsonBody, created};
 use prm_shared::list::resolve;
 use prm_shared::openapi::ApiErrors;
@@ -412,23 +413,6 @@ pub async fn reject_request(
     Err(ApiError::Conflict("the request kept changing; read it and retry".into()))
 }
 
-/// Where and how to upload one proof file.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Upload {
-    /// The file's name as declared.
-    pub name: String,
-    /// The object key the server chose.
-    pub key: String,
-    /// The presigned URL.
-    pub url: String,
-    /// `PUT`.
-    pub method: String,
-    /// Headers to send as signed (content type and length).
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// When the URL stops working.
-    pub expires_at: DateTime<Utc>,
-}
-
 /// A new claim with the uploads of its proofs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClaimCreated {
@@ -440,29 +424,18 @@ pub struct ClaimCreated {
 
 const UPLOAD_SECONDS: u64 = 15 * 60;
 
-async fn presign(st: &MdfState, proof: &Proof, at: DateTime<Utc>) -> anyhow::Result<Upload> {
-    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(UPLOAD_SECONDS))?;
-    let req = st
-        .s3
-        .put_object()
-        .bucket(&st.bucket)
-        .key(&proof.key)
-        .content_type(&proof.content_type)
-        .content_length(i64::try_from(proof.size_bytes)?)
-        .presigned(config)
-        .await?;
-    let mut headers: std::collections::BTreeMap<String, String> =
-        req.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    headers.insert("content-type".into(), proof.content_type.clone());
-    headers.insert("content-length".into(), proof.size_bytes.to_string());
-    Ok(Upload {
-        name: proof.name.clone(),
-        key: proof.key.clone(),
-        url: req.uri().to_owned(),
-        method: req.method().to_owned(),
-        headers,
-        expires_at: at + chrono::Duration::seconds(i64::try_from(UPLOAD_SECONDS)?),
-    })
+async fn presign(st: &MdfState, proof: &Proof) -> anyhow::Result<Upload> {
+    let ttl = std::time::Duration::from_secs(UPLOAD_SECONDS);
+    prm_shared::files::presign_put(
+        &st.s3,
+        &st.bucket,
+        &proof.key,
+        &proof.name,
+        &proof.content_type,
+        proof.size_bytes,
+        ttl,
+    )
+    .await
 }
 
 /// The owning partner claims funds against an approved request, with proof of performance.
@@ -515,7 +488,7 @@ pub async fn create_claim(
     }
     let mut uploads = Vec::with_capacity(claim.proofs.len());
     for p in &claim.proofs {
-        uploads.push(presign(&st, p, at).await?);
+        uploads.push(presign(&st, p).await?);
     }
     Ok(created(&format!("/v1/mdf/claims/{}", claim.id), ClaimCreated { claim, uploads }))
 }

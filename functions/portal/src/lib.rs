@@ -1,12 +1,17 @@
 //! The portal function: partners, partner users, `/v1/me`, health and the
 //! OpenAPI document. `main.rs` runs [`router`] on Lambda; `local-api` merges it.
 
+pub mod announcements;
+pub mod assets;
 pub mod directory;
 pub mod domain;
+pub mod feed;
 pub mod inbox;
 pub mod onboarding;
 pub mod routes;
+pub mod shares;
 pub mod store;
+pub mod visibility;
 
 use std::sync::Arc;
 
@@ -35,6 +40,11 @@ pub struct PortalConfig {
     pub program_name: String,
     /// The event bus (`EVENT_BUS_NAME`).
     pub event_bus_name: String,
+    /// The bucket of content files (`BUCKET_NAME`).
+    pub bucket_name: String,
+    /// Where the API is reachable from outside, for share links
+    /// (`PUBLIC_API_URL`, default `PORTAL_URL`).
+    pub public_api_url: String,
 }
 
 impl PortalConfig {
@@ -47,6 +57,8 @@ impl PortalConfig {
             portal_url: required(src, "PORTAL_URL")?,
             program_name: src.get("PROGRAM_NAME").unwrap_or_else(|| "Partner Program".to_owned()),
             event_bus_name: required(src, "EVENT_BUS_NAME")?,
+            bucket_name: required(src, "BUCKET_NAME")?,
+            public_api_url: src.get("PUBLIC_API_URL").map_or_else(|| required(src, "PORTAL_URL"), Ok)?,
         })
     }
 }
@@ -62,11 +74,17 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     /// Publishes domain events through the outbox.
     pub events: prm_shared::events::Publisher,
+    /// Presigns content uploads and downloads.
+    pub s3: aws_sdk_s3::Client,
+    /// The bucket of content files.
+    pub bucket: String,
+    /// Base of share links.
+    pub public_url: String,
 }
 
 impl AppState {
     /// Builds the clients from the shared SDK configuration.
-    pub fn new(cfg: PortalConfig, db: Db, sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(cfg: PortalConfig, db: Db, sdk: &aws_config::SdkConfig, s3: aws_sdk_s3::Client) -> Self {
         let events = prm_shared::events::Publisher {
             client: aws_sdk_eventbridge::Client::new(sdk),
             bus: cfg.event_bus_name.clone(),
@@ -74,6 +92,9 @@ impl AppState {
         };
         Self {
             events,
+            s3,
+            bucket: cfg.bucket_name.clone(),
+            public_url: cfg.public_api_url.clone(),
             db,
             cursors: CursorCodec::new(&cfg.core.cursor_secret),
             directory: Arc::new(Directory {
@@ -103,6 +124,18 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(onboarding::get_onboarding))
         .routes(routes!(onboarding::complete_task))
         .routes(routes!(onboarding::get_checklist, onboarding::put_checklist))
+        .routes(routes!(assets::create_asset, assets::list_assets))
+        .routes(routes!(assets::get_asset_route))
+        .routes(routes!(assets::publish_asset))
+        .routes(routes!(assets::unpublish_asset))
+        .routes(routes!(assets::archive_asset))
+        .routes(routes!(assets::add_version, assets::list_versions))
+        .routes(routes!(assets::download))
+        .routes(routes!(assets::download_counts))
+        .routes(routes!(shares::create_share, shares::list_shares))
+        .routes(routes!(shares::revoke_share))
+        .routes(routes!(shares::open_share))
+        .routes(routes!(announcements::post_announcement, announcements::list_announcements))
 }
 
 /// The function's HTTP handler.

@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let cfg = portal::PortalConfig::from_source(&Env)?;
     let sdk = prm_shared::aws::sdk_config().await;
     let db = prm_shared::dynamo::Db::new(aws_sdk_dynamodb::Client::new(&sdk), cfg.core.table_name.clone());
-    let st = portal::AppState::new(cfg, db, &sdk);
+    let st = portal::AppState::new(cfg, db, &sdk, aws_sdk_s3::Client::new(&sdk));
     let st = &st;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Delivered>| async move {
         match portal::onboarding::handle(st, &event.payload).await {
