@@ -263,6 +263,9 @@ pub mod deals {
         /// Who registered it (Cognito `sub`).
         #[serde(default)]
         pub registered_by: Option<String>,
+        /// When it was registered (for approval times).
+        #[serde(default)]
+        pub registered_at: Option<DateTime<Utc>>,
     }
     payload!(DealApproved);
 

@@ -132,3 +132,17 @@ async fn a_partners_asset_page_costs_the_same_with_10_or_1000_assets_in_the_tabl
     assert!((units(&ten) - units(&thousand)).abs() < f64::EPSILON, "the same capacity");
     assert!(thousand.iter().all(|c| c.operation != "Scan"));
 }
+
+#[tokio::test]
+async fn a_scorecard_is_a_handful_of_key_reads() {
+    let app = TestApp::spawn().await;
+    let meter = app.config.dynamodb_meter.clone().unwrap();
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let p = app.create_partner(&admin, "A", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    meter.take();
+    expect_json(app.get(&format!("/v1/partners/{p}/scorecard"), &admin).await, StatusCode::OK).await;
+    let calls = meter.take();
+    report("GET /v1/partners/{id}/scorecard", &calls);
+    assert!(calls.len() <= 5, "{calls:?}");
+    assert!(calls.iter().all(|c| c.operation == "GetItem" || c.operation == "Query"));
+}

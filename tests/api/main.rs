@@ -12,5 +12,6 @@ mod idempotency;
 mod leads;
 mod mdf;
 mod partners;
+mod program;
 mod training;
 mod users;

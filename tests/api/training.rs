@@ -323,7 +323,8 @@ async fn the_onboarding_checklist_completes_from_real_events_and_makes_the_partn
         StatusCode::OK,
     )
     .await;
-    assert_eq!(w.app.pump_portal_events(1, Duration::from_secs(10)).await, 1);
+    // CourseCompleted and CertificationIssued.
+    assert_eq!(w.app.pump_portal_events(2, Duration::from_secs(10)).await, 2);
     let partner = expect_json(w.app.get(&format!("/v1/partners/{}", w.pid), &w.manager).await, StatusCode::OK).await;
     assert_eq!(partner["status"], "active");
     let end = expect_json(w.app.get(&path, &w.padmin).await, StatusCode::OK).await;

@@ -48,7 +48,9 @@ pub fn transitioned(next: &Deal) -> anyhow::Result<PendingEvent> {
         DealStatus::Approved => {
             let protection_expires_at =
                 next.protection_expires_at.ok_or_else(|| anyhow::anyhow!("approved without protection"))?;
-            PendingEvent::new(DealApproved { deal_id, protection_expires_at, title, registered_by }, pid, actor, at)
+            let registered_at = Some(next.created_at);
+            let approved = DealApproved { deal_id, protection_expires_at, title, registered_by, registered_at };
+            PendingEvent::new(approved, pid, actor, at)
         }
         DealStatus::Rejected => {
             let reason = last.reason.clone().unwrap_or_default();

@@ -782,13 +782,14 @@ pub async fn download(
         .expression_attribute_values(":one", n(1))
         .build()
         .context("building counter Update")?;
-    st.db
-        .transact(vec![
-            TransactWriteItem::builder().update(total).build(),
-            TransactWriteItem::builder().update(per_partner).build(),
-        ])
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut writes = vec![
+        TransactWriteItem::builder().update(total).build(),
+        TransactWriteItem::builder().update(per_partner).build(),
+    ];
+    if let Some(p) = &partner {
+        writes.push(crate::scorecard::counter_update(&st.db, &p.id, &[("downloads".to_owned(), 1)])?);
+    }
+    st.db.transact(writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Json(Download { url, expires_at, version: number }))
 }
 

@@ -9,8 +9,10 @@ pub mod feed;
 pub mod inbox;
 pub mod onboarding;
 pub mod routes;
+pub mod scorecard;
 pub mod shares;
 pub mod store;
+pub mod tiers;
 pub mod visibility;
 
 use std::sync::Arc;
@@ -136,6 +138,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(shares::revoke_share))
         .routes(routes!(shares::open_share))
         .routes(routes!(announcements::post_announcement, announcements::list_announcements))
+        .routes(routes!(scorecard::get_scorecard))
+        .routes(routes!(tiers::get_tiers, tiers::put_tiers))
 }
 
 /// The function's HTTP handler.

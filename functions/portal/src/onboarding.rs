@@ -467,11 +467,12 @@ pub enum Handled {
     Skipped(String),
 }
 
-/// Handles an event that may complete an automatic task (`DealRegistered`,
-/// `CertificationIssued`): re-evaluates the partner's checklist. Idempotent
-/// (evaluation reads state), so redeliveries are harmless. Errors are
-/// transient (`Err` carries whether a retry can help: always true here).
+/// Handles a domain event for the portal: the partner's scorecard counters
+/// (once per event) and, for `DealRegistered` and `CertificationIssued`, its
+/// onboarding checklist (evaluation reads state, so redeliveries are
+/// harmless). Errors are transient: a retry can help.
 pub async fn handle(st: &AppState, event: &prm_shared::events::Delivered) -> Result<Handled, String> {
+    crate::scorecard::count(st, event).await.map_err(|e| format!("transient failure, retry: {e:#}"))?;
     if !matches!(event.detail_type.as_str(), "DealRegistered" | "CertificationIssued") {
         return Ok(Handled::Skipped(format!("{} does not move onboarding", event.detail_type)));
     }
