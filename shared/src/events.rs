@@ -801,3 +801,52 @@ mod tests {
         assert_eq!(back.data.reason, "existing customer");
     }
 }
+
+/// Events of the partner program (`source` = `prm.program`).
+pub mod program {
+    use super::Payload;
+    use serde::{Deserialize, Serialize};
+
+    macro_rules! payload {
+        ($name:ident) => {
+            impl Payload for $name {
+                const SOURCE: &'static str = "prm.program";
+                const DETAIL_TYPE: &'static str = stringify!($name);
+            }
+        };
+    }
+
+    /// An evaluation proposes moving a partner to another tier.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PartnerTierProposed {
+        /// The proposal.
+        pub proposal_id: String,
+        /// The partner's name.
+        pub partner_name: String,
+        /// promotion or demotion.
+        pub direction: String,
+        /// The tier it holds.
+        pub from_tier: String,
+        /// The tier proposed.
+        pub to_tier: String,
+    }
+    payload!(PartnerTierProposed);
+
+    /// A partner's tier changed (an approved or auto-applied proposal).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PartnerTierChanged {
+        /// The proposal that moved it.
+        pub proposal_id: String,
+        /// The partner's name.
+        pub partner_name: String,
+        /// promotion or demotion.
+        pub direction: String,
+        /// The tier it held.
+        pub from_tier: String,
+        /// The tier it holds now.
+        pub to_tier: String,
+        /// Whether the rules applied it without approval.
+        pub auto_applied: bool,
+    }
+    payload!(PartnerTierChanged);
+}

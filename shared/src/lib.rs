@@ -19,6 +19,7 @@ pub mod meter;
 pub mod money;
 pub mod notify;
 pub mod openapi;
+pub mod program;
 pub mod telemetry;
 pub mod validate;
 

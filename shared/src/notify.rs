@@ -59,6 +59,8 @@ pub const EVENT_TYPES: &[(&str, Delivery)] = &[
     ("MdfClaimDeadlineNear", Delivery::Immediate),
     ("MdfRequestClosed", Delivery::Digest),
     ("MdfCoopAccrued", Delivery::Digest),
+    ("PartnerTierProposed", Delivery::Immediate),
+    ("PartnerTierChanged", Delivery::Immediate),
 ];
 
 /// One person's choice for one event type.

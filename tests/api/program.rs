@@ -158,3 +158,165 @@ async fn tier_rules_are_versioned_data_only_a_vendor_admin_changes() {
         .unwrap();
     assert_eq!(gap["required"], 3, "the scorecard measures against the rules in force");
 }
+
+/// Low requirements for tests: silver 1 approved registration, gold 2,
+/// platinum 3 and 1,000,000 (minor units) of won revenue.
+fn easy_rules(grace_days: u32, auto_apply: bool) -> Value {
+    let tier = |name: &str, approved: u32, revenue: i64, days: u32| {
+        json!({
+            "tier": name,
+            "requirements": {"certified_people": 0, "won_revenue_12_months": {"amount_minor": revenue, "currency": "USD"}, "approved_registrations": approved},
+            "benefits": {"protection_days": days, "coop_rate_bp": 100 * (approved + 1), "lead_weight": 1000 * (approved + 1)}
+        })
+    };
+    json!({
+        "tiers": [tier("registered", 0, 0, 30), tier("silver", 1, 0, 60), tier("gold", 2, 0, 90), tier("platinum", 3, 1_000_000, 120)],
+        "demotion_grace_days": grace_days,
+        "auto_apply": auto_apply
+    })
+}
+
+async fn put_rules(w: &World, body: &Value) {
+    let res = w.app.req(reqwest::Method::PUT, "/v1/program/tiers", Some(&w.admin)).json(body).send().await.unwrap();
+    expect_json(res, StatusCode::OK).await;
+}
+
+async fn activate(w: &World, pid: &str) {
+    expect_json(
+        w.app.patch(&format!("/v1/partners/{pid}"), &w.admin, &json!({"status": "active"})).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+/// Registers and approves `n` deals of `who`'s partner and counts them into its scorecard.
+async fn approved_deals(w: &World, who: &TestUser, first: usize, n: usize) {
+    for i in first..first + n {
+        let d = expect_json(w.app.post("/v1/deals", who, &deal(i)).await, StatusCode::CREATED).await;
+        let id = d["id"].as_str().unwrap();
+        expect_json(w.app.post(&format!("/v1/deals/{id}/approve"), &w.manager, &json!({})).await, StatusCode::OK).await;
+    }
+    // DealRegistered and DealApproved of each.
+    assert_eq!(w.app.pump_portal_events(2 * n, Duration::from_secs(20)).await, 2 * n);
+}
+
+fn open_proposals_path(extra: &str) -> String {
+    format!("/v1/program/tier-proposals{extra}")
+}
+
+#[tokio::test]
+async fn tier_evaluation_proposes_moves_with_evidence_and_a_grace_period_before_demotions() {
+    let w = world().await;
+    let oid = w.other.partner_id.clone().unwrap();
+    activate(&w, &w.pid).await;
+    activate(&w, &oid).await;
+    put_rules(&w, &easy_rules(30, false)).await;
+    // Contoso (silver) gets two approved registrations: it qualifies for gold.
+    approved_deals(&w, &w.other, 0, 2).await;
+    let st = local_api::portal_state(&w.app.config).await;
+    let t0 = chrono::Utc::now();
+    let r = portal::evaluation::evaluate_all(&st, t0).await.unwrap();
+    // Northwind (gold, nothing approved) falls short: within grace, nothing proposed yet.
+    assert_eq!((r.evaluated, r.proposed, r.in_grace, r.failed), (2, 1, 1, 0), "{r:?}");
+    let open = expect_json(w.app.get(&open_proposals_path(""), &w.manager).await, StatusCode::OK).await;
+    let items = open["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{open}");
+    let up = &items[0];
+    assert_eq!((up["partner_id"].as_str(), up["direction"].as_str()), (Some(oid.as_str()), Some("promotion")));
+    assert_eq!((up["from_tier"].as_str(), up["to_tier"].as_str()), (Some("silver"), Some("gold")));
+    let evidence = up["evidence"].as_array().unwrap();
+    let approved = evidence.iter().find(|g| g["requirement"] == "approved_registrations").unwrap();
+    assert_eq!(
+        (approved["current"].as_i64(), approved["required"].as_i64(), approved["met"].as_bool()),
+        (Some(2), Some(2), Some(true))
+    );
+    assert_eq!(up["distance_to_next"]["tier"], "platinum");
+    // Evaluating again changes nothing: the same move is already proposed.
+    let again = portal::evaluation::evaluate_all(&st, t0 + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(again.proposed, 0);
+
+    // After the grace period the demotion is proposed, with the held tier's unmet requirements.
+    let later = t0 + chrono::Duration::days(31);
+    let r = portal::evaluation::evaluate_all(&st, later).await.unwrap();
+    assert_eq!((r.proposed, r.in_grace), (1, 0), "{r:?}");
+    let mine =
+        expect_json(w.app.get(&open_proposals_path(&format!("?partner_id={}", w.pid)), &w.admin).await, StatusCode::OK)
+            .await;
+    let down = &mine["items"][0];
+    assert_eq!((down["direction"].as_str(), down["to_tier"].as_str()), (Some("demotion"), Some("registered")));
+    let unmet: Vec<&str> = down["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["met"] == false)
+        .map(|g| g["requirement"].as_str().unwrap())
+        .collect();
+    assert_eq!(unmet, vec!["approved_registrations"]);
+    assert!(down["short_since"].is_string());
+
+    // Only vendor staff see proposals; only a vendor admin decides.
+    expect_json(w.app.get(&open_proposals_path(""), &w.user).await, StatusCode::FORBIDDEN).await;
+    let up_id = up["id"].as_str().unwrap();
+    let approve = format!("/v1/program/tier-proposals/{up_id}/approve");
+    expect_json(w.app.post(&approve, &w.manager, &json!({})).await, StatusCode::FORBIDDEN).await;
+    let done = expect_json(w.app.post(&approve, &w.admin, &json!({"note": "well earned"})).await, StatusCode::OK).await;
+    assert_eq!((done["status"].as_str(), done["note"].as_str()), (Some("approved"), Some("well earned")));
+    expect_json(w.app.post(&approve, &w.admin, &json!({})).await, StatusCode::CONFLICT).await;
+    let contoso = expect_json(w.app.get(&format!("/v1/partners/{oid}"), &w.admin).await, StatusCode::OK).await;
+    assert_eq!(contoso["tier"], "gold");
+    let mut changed = None;
+    for _ in 0..10 {
+        let events = w.app.events(1, Duration::from_secs(2)).await;
+        changed = events.into_iter().find(|(t, _)| t == "PartnerTierChanged").map(|(_, d)| d).or(changed);
+        if changed.is_some() {
+            break;
+        }
+    }
+    let changed = changed.expect("PartnerTierChanged on the bus");
+    assert_eq!((changed["partner_id"].as_str(), changed["to_tier"].as_str()), (Some(oid.as_str()), Some("gold")));
+
+    // A rejection needs a reason and quiets the same move for 30 days.
+    let down_id = down["id"].as_str().unwrap();
+    let reject = format!("/v1/program/tier-proposals/{down_id}/reject");
+    let refused = expect_json(w.app.post(&reject, &w.admin, &json!({})).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem_fields(&refused), vec!["note"]);
+    expect_json(w.app.post(&reject, &w.admin, &json!({"note": "strategic account"})).await, StatusCode::OK).await;
+    let r = portal::evaluation::evaluate_all(&st, later + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!((r.proposed, r.failed), (0, 0), "gold fits Contoso now; Northwind's demotion is quiet: {r:?}");
+    let open = expect_json(w.app.get(&open_proposals_path(""), &w.manager).await, StatusCode::OK).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 0, "{open}");
+    let history =
+        expect_json(w.app.get(&open_proposals_path("?status=rejected"), &w.manager).await, StatusCode::OK).await;
+    assert_eq!(history["items"][0]["id"].as_str(), Some(down_id));
+    let bad =
+        expect_json(w.app.get(&open_proposals_path("?status=maybe"), &w.manager).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem_fields(&bad), vec!["status"]);
+    let r = portal::evaluation::evaluate_all(&st, later + chrono::Duration::days(31)).await.unwrap();
+    assert_eq!(r.proposed, 1, "the quiet period (30 days from the proposal) is over: {r:?}");
+}
+
+#[tokio::test]
+async fn auto_applied_tier_moves_change_the_partner_at_once() {
+    let w = world().await;
+    let oid = w.other.partner_id.clone().unwrap();
+    activate(&w, &oid).await;
+    put_rules(&w, &easy_rules(0, true)).await;
+    approved_deals(&w, &w.other, 0, 1).await;
+    let st = local_api::portal_state(&w.app.config).await;
+    // Northwind is not active: not evaluated. Contoso (silver) fits silver with one approval.
+    let r = portal::evaluation::evaluate_all(&st, chrono::Utc::now()).await.unwrap();
+    assert_eq!((r.evaluated, r.proposed, r.applied), (1, 0, 0), "{r:?}");
+    approved_deals(&w, &w.other, 1, 1).await;
+    let r = portal::evaluation::evaluate_all(&st, chrono::Utc::now()).await.unwrap();
+    assert_eq!((r.evaluated, r.applied), (1, 1), "{r:?}");
+    let contoso = expect_json(w.app.get(&format!("/v1/partners/{oid}"), &w.admin).await, StatusCode::OK).await;
+    assert_eq!(contoso["tier"], "gold");
+    let applied =
+        expect_json(w.app.get(&open_proposals_path("?status=approved"), &w.admin).await, StatusCode::OK).await;
+    assert_eq!(
+        (applied["items"][0]["auto_applied"].as_bool(), applied["items"][0]["decided_by"].as_str()),
+        (Some(true), Some("auto"))
+    );
+    let card = expect_json(w.app.get(&format!("/v1/partners/{oid}/scorecard"), &w.other).await, StatusCode::OK).await;
+    assert_eq!((card["tier"].as_str(), card["next_tier"]["tier"].as_str()), (Some("gold"), Some("platinum")));
+}

@@ -203,6 +203,26 @@ pub const CATALOG: &[Entry] = &[
         link: Some("/onboarding"),
     },
     Entry {
+        event_type: "PartnerTierProposed",
+        audience: Audience::Vendor(&["vendor-admin"]),
+        subject: "Tier {{ direction }} proposed: {{ partner_name }} to {{ to_tier }}",
+        lines: &[
+            "The tier evaluation proposes moving {{ partner_name }} from {{ from_tier }} to {{ to_tier }}.",
+            "Review the evidence and approve or reject it.",
+        ],
+        link: Some("/program/tier-proposals"),
+    },
+    Entry {
+        event_type: "PartnerTierChanged",
+        audience: Audience::PartnerAdmins,
+        subject: "Your program tier is now {{ to_tier }}",
+        lines: &[
+            "{{ partner_name }} moved from {{ from_tier }} to {{ to_tier }}.",
+            "The benefits of {{ to_tier }} (deal protection, co-op rate, lead share) apply from now on.",
+        ],
+        link: Some("/program"),
+    },
+    Entry {
         event_type: "MdfRequestSubmitted",
         audience: MANAGERS,
         subject: "MDF request: {{ title }} ({{ requested_amount|money }})",

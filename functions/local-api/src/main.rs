@@ -138,6 +138,7 @@ async fn dev() -> anyhow::Result<()> {
     let deals_state = local_api::deals_state(&cfg).await;
     let mdf_state = local_api::mdf_state(&cfg).await;
     let training_state = local_api::training_state(&cfg).await;
+    let program_state = local_api::portal_state(&cfg).await;
     // What EventBridge's rules do on AWS: deliver `DealWon` to the MDF
     // function's event handler (co-op), registrations and certifications to the
     // portal's (onboarding), and every domain event to the alerts function.
@@ -168,9 +169,18 @@ async fn dev() -> anyhow::Result<()> {
     tokio::spawn(local_api::dev_mail::follow(endpoints.aws.clone(), std::time::Duration::from_secs(2)));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
+            ticks += 1;
             let now = chrono::Utc::now();
+            // The daily `program-evaluation` schedule: hourly here, first a minute after start.
+            if ticks % 120 == 3 {
+                match portal::evaluation::evaluate_all(&program_state, now).await {
+                    Ok(r) => tracing::info!(?r, "tier evaluation"),
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "tier evaluation failed"),
+                }
+            }
             // The `deals-sweeps` schedule (with the outbox republish).
             match deals::sweep::run_all(&deals_state, now).await {
                 Ok(reports) => {

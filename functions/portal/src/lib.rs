@@ -5,6 +5,7 @@ pub mod announcements;
 pub mod assets;
 pub mod directory;
 pub mod domain;
+pub mod evaluation;
 pub mod feed;
 pub mod inbox;
 pub mod onboarding;
@@ -140,6 +141,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(announcements::post_announcement, announcements::list_announcements))
         .routes(routes!(scorecard::get_scorecard))
         .routes(routes!(tiers::get_tiers, tiers::put_tiers))
+        .routes(routes!(evaluation::list_proposals))
+        .routes(routes!(evaluation::approve_proposal))
+        .routes(routes!(evaluation::reject_proposal))
 }
 
 /// The function's HTTP handler.

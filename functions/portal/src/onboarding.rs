@@ -465,13 +465,22 @@ pub enum Handled {
     },
     /// Nothing to do, and why.
     Skipped(String),
+    /// The schedule's tier evaluation ran.
+    TiersEvaluated(crate::evaluation::EvaluationReport),
 }
 
 /// Handles a domain event for the portal: the partner's scorecard counters
 /// (once per event) and, for `DealRegistered` and `CertificationIssued`, its
 /// onboarding checklist (evaluation reads state, so redeliveries are
-/// harmless). Errors are transient: a retry can help.
+/// harmless); the schedule's `Scheduled Event` runs the tier evaluation.
+/// Errors are transient: a retry can help.
 pub async fn handle(st: &AppState, event: &prm_shared::events::Delivered) -> Result<Handled, String> {
+    if event.source == "aws.events" && event.detail_type == "Scheduled Event" {
+        // The `program-evaluation` schedule.
+        let r =
+            crate::evaluation::evaluate_all(st, now()).await.map_err(|e| format!("transient failure, retry: {e:#}"))?;
+        return Ok(Handled::TiersEvaluated(r));
+    }
     crate::scorecard::count(st, event).await.map_err(|e| format!("transient failure, retry: {e:#}"))?;
     if !matches!(event.detail_type.as_str(), "DealRegistered" | "CertificationIssued") {
         return Ok(Handled::Skipped(format!("{} does not move onboarding", event.detail_type)));

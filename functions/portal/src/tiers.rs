@@ -4,9 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use prm_shared::auth::{Caller, Role};
-use prm_shared::dynamo::{Db, Keys, PK, Stored, n, to_item};
+use prm_shared::dynamo::{Keys, PK, Stored, n, to_item};
 use prm_shared::error::{ApiError, ApiResult};
 use prm_shared::json::JsonBody;
 use prm_shared::money::Money;
@@ -19,97 +18,10 @@ use crate::AppState;
 use crate::domain::Tier;
 use crate::scorecard::Scorecard;
 
-/// What a partner needs to hold a tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Requirements {
-    /// People with an unexpired certification.
-    pub certified_people: u32,
-    /// Won revenue over the trailing 12 months (in this currency).
-    pub won_revenue_12_months: Money,
-    /// Approved deal registrations, all time.
-    pub approved_registrations: u32,
-}
-
-/// What a tier gives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Benefits {
-    /// Deal protection, days.
-    pub protection_days: u32,
-    /// Co-op accrual, basis points of won revenue.
-    pub coop_rate_bp: u32,
-    /// Lead distribution weight (thousandths).
-    pub lead_weight: u32,
-}
-
-/// One tier's rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TierRule {
-    /// registered, silver, gold or platinum.
-    #[schema(value_type = Tier)]
-    pub tier: String,
-    /// To hold it.
-    pub requirements: Requirements,
-    /// What it gives.
-    pub benefits: Benefits,
-}
-
-/// The program's tier rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TierRules {
-    /// 1, then one more per change (0: the built-in default, never saved).
-    pub version: u32,
-    /// Every tier, lowest first.
-    pub tiers: Vec<TierRule>,
-    /// Days a partner keeps its tier after falling short, before a demotion.
-    pub demotion_grace_days: u32,
-    /// Whether evaluations apply promotions and demotions without approval.
-    pub auto_apply: bool,
-    /// When this version was set.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// Who set it.
-    pub updated_by: Option<String>,
-}
-
-fn rule(tier: Tier, people: u32, revenue: i64, approved: u32, days: u32, bp: u32, weight: u32) -> TierRule {
-    TierRule {
-        tier: tier.as_str().into(),
-        requirements: Requirements {
-            certified_people: people,
-            won_revenue_12_months: Money { amount_minor: revenue, currency: "USD".into() },
-            approved_registrations: approved,
-        },
-        benefits: Benefits { protection_days: days, coop_rate_bp: bp, lead_weight: weight },
-    }
-}
-
-impl Default for TierRules {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            tiers: vec![
-                rule(Tier::Registered, 0, 0, 0, 60, 100, 1000),
-                rule(Tier::Silver, 1, 10_000_000, 2, 90, 200, 2000),
-                rule(Tier::Gold, 2, 50_000_000, 5, 90, 300, 3000),
-                rule(Tier::Platinum, 5, 200_000_000, 15, 120, 400, 4000),
-            ],
-            demotion_grace_days: 90,
-            auto_apply: false,
-            updated_at: None,
-            updated_by: None,
-        }
-    }
-}
-
-/// The rules in force.
-pub async fn current(db: &Db) -> anyhow::Result<TierRules> {
-    Ok(db.get::<Stored<TierRules>>("PROGRAM", "TIERS").await?.map(|r| r.record).unwrap_or_default())
-}
+pub use prm_shared::program::{Benefits, Requirements, TierRule, TierRules, current};
 
 /// One requirement against where the partner stands.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Gap {
     /// certified_people, won_revenue_12_months or approved_registrations.
     pub requirement: String,
@@ -122,7 +34,7 @@ pub struct Gap {
 }
 
 /// Where a partner stands against the next tier.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Distance {
     /// The next tier up.
     pub tier: String,

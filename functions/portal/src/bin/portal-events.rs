@@ -1,6 +1,8 @@
-//! Lambda entry point of the portal's event side (rule `onboarding-progress`):
-//! `DealRegistered` and `CertificationIssued` re-evaluate the partner's
-//! onboarding checklist, which may complete it and make the partner active.
+//! Lambda entry point of the portal's event side (rule `partner-progress`):
+//! domain events add to partner scorecards; `DealRegistered` and
+//! `CertificationIssued` re-evaluate the partner's onboarding checklist, which
+//! may complete it and make the partner active. The `program-evaluation`
+//! schedule's `Scheduled Event` evaluates partners against the tier rules.
 //! An error fails the invocation so that Lambda retries it (then the DLQ).
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
