@@ -160,13 +160,14 @@ async fn tier_rules_are_versioned_data_only_a_vendor_admin_changes() {
 }
 
 /// Low requirements for tests: silver 1 approved registration, gold 2,
-/// platinum 3 and 1,000,000 (minor units) of won revenue.
+/// platinum 3 and 1,000,000 (minor units) of won revenue; co-op 2.5 % per
+/// approval required plus one (silver 5 %, where the configured rate is 2 %).
 fn easy_rules(grace_days: u32, auto_apply: bool) -> Value {
     let tier = |name: &str, approved: u32, revenue: i64, days: u32| {
         json!({
             "tier": name,
             "requirements": {"certified_people": 0, "won_revenue_12_months": {"amount_minor": revenue, "currency": "USD"}, "approved_registrations": approved},
-            "benefits": {"protection_days": days, "coop_rate_bp": 100 * (approved + 1), "lead_weight": 1000 * (approved + 1)}
+            "benefits": {"protection_days": days, "coop_rate_bp": 250 * (approved + 1), "lead_weight": 1000 * (approved + 1)}
         })
     };
     json!({
@@ -319,4 +320,52 @@ async fn auto_applied_tier_moves_change_the_partner_at_once() {
     );
     let card = expect_json(w.app.get(&format!("/v1/partners/{oid}/scorecard"), &w.other).await, StatusCode::OK).await;
     assert_eq!((card["tier"].as_str(), card["next_tier"]["tier"].as_str()), (Some("gold"), Some("platinum")));
+}
+
+/// Once the vendor sets tier rules, the benefits of a partner's current tier
+/// apply: deal protection, co-op accrual and lead weight.
+#[tokio::test]
+async fn benefits_follow_the_partners_current_tier() {
+    let w = world().await;
+    let oid = w.other.partner_id.clone().unwrap();
+    let approve_days = |who: &TestUser, i: usize| {
+        let (app, manager, who) = (&w.app, &w.manager, who.clone());
+        async move {
+            let d = expect_json(app.post("/v1/deals", &who, &deal(i)).await, StatusCode::CREATED).await;
+            let id = d["id"].as_str().unwrap().to_owned();
+            let a =
+                expect_json(app.post(&format!("/v1/deals/{id}/approve"), manager, &json!({})).await, StatusCode::OK)
+                    .await;
+            let until: chrono::DateTime<chrono::Utc> = a["protection_expires_at"].as_str().unwrap().parse().unwrap();
+            ((until - chrono::Utc::now()).num_hours() + 12) / 24
+        }
+    };
+    // No rules set: the deployment's default protection (90 days) for everyone.
+    assert_eq!(approve_days(&w.other, 0).await, 90);
+    put_rules(&w, &easy_rules(30, false)).await;
+    // Northwind is gold (90 days in these rules), Contoso silver (60).
+    assert_eq!(approve_days(&w.user, 1).await, 90);
+    assert_eq!(approve_days(&w.other, 2).await, 60);
+    // The approver may still set the period.
+    let d = expect_json(w.app.post("/v1/deals", &w.other, &deal(3)).await, StatusCode::CREATED).await;
+    let id = d["id"].as_str().unwrap();
+    let a = expect_json(
+        w.app.post(&format!("/v1/deals/{id}/approve"), &w.manager, &json!({"protection_days": 10})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let until: chrono::DateTime<chrono::Utc> = a["protection_expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(((until - chrono::Utc::now()).num_hours() + 12) / 24, 10);
+
+    // Co-op at the silver rate of these rules (5 %), not the configured 2 %.
+    let close = json!({"outcome": "won", "amount": {"amount_minor": 1_000_000, "currency": "USD"}});
+    expect_json(w.app.post(&format!("/v1/deals/{id}/close"), &w.other, &close).await, StatusCode::OK).await;
+    assert_eq!(w.app.pump_mdf_events(1, Duration::from_secs(10)).await, 1);
+    let period = mdf::rules::PeriodKind::Half.of(chrono::Utc::now().date_naive());
+    let coop = expect_json(
+        w.app.get(&format!("/v1/mdf/allocations?period={period}&fund_type=coop&partner_id={oid}"), &w.manager).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(coop["items"][0]["allocated"].as_i64(), Some(50_000), "{coop}");
 }

@@ -37,6 +37,24 @@ impl Default for Rules {
     }
 }
 
+impl Rules {
+    /// These rules with the lead weights of the program's tier rules, when a
+    /// vendor admin has set them; the evidence's version then names both.
+    pub fn with_tier_rules(&self, tiers: &prm_shared::program::TierRules) -> Rules {
+        if !tiers.saved() {
+            return self.clone();
+        }
+        let mut r = self.clone();
+        for (i, tier) in prm_shared::program::TIERS.iter().enumerate() {
+            if let Some(b) = tiers.benefits(tier) {
+                r.tier_weights[i] = u64::from(b.lead_weight);
+            }
+        }
+        r.version = format!("{}+tiers-v{}", self.version, tiers.version);
+        r
+    }
+}
+
 /// What the engine knows of a partner when a lead arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerFacts {
@@ -215,6 +233,17 @@ mod tests {
 
     fn lead(id: &str) -> LeadFacts {
         LeadFacts { id: id.into(), region: "emea".into(), interests: vec![], excluded: vec![], attempt: 0 }
+    }
+
+    #[test]
+    fn saved_tier_rules_set_the_lead_weights_and_name_their_version() {
+        let mut tiers = prm_shared::program::TierRules::default();
+        assert_eq!(Rules::default().with_tier_rules(&tiers), Rules::default());
+        tiers.version = 4;
+        tiers.tiers[2].benefits.lead_weight = 7000;
+        let r = Rules::default().with_tier_rules(&tiers);
+        assert_eq!(r.tier_weights, [1000, 2000, 7000, 4000]);
+        assert_eq!(r.version, "2026-12-v1+tiers-v4");
     }
 
     #[test]

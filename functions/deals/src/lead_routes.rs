@@ -44,7 +44,9 @@ pub(crate) async fn assign_and_write(
     at: DateTime<Utc>,
 ) -> Result<Lead, LeadWriteError> {
     let facts = lead_store::partner_facts(&st.db, &base.region).await?;
-    let evidence = distribution::assign(&st.rules, &base.facts(), &facts);
+    let tiers = prm_shared::program::current(&st.db).await?;
+    let rules = st.rules.with_tier_rules(&tiers);
+    let evidence = distribution::assign(&rules, &base.facts(), &facts);
     let next = base.assigned(evidence, st.rules.acceptance_sla_hours, at);
     extra_events.push(assignment_event(&next, actor, at)?);
     let outbox = extra_events.iter().map(|e| st.events.outbox_put(e)).collect::<anyhow::Result<Vec<_>>>()?;

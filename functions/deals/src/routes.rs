@@ -235,7 +235,30 @@ async fn transition(
     Err(ApiError::Conflict("the deal kept changing; read it and retry".into()))
 }
 
-/// Approves a submitted deal, protecting its customer for the protection period.
+/// The protection period of the deal's partner's tier when the program's
+/// tier rules are set (one BatchGetItem of the rules and the partner after
+/// the deal), else the configured default.
+async fn tier_protection_days(st: &DealsState, caller: &Caller, id: &str) -> ApiResult<i64> {
+    let deal = visible_deal(st, caller, id).await?;
+    let partner_pk = prm_shared::dynamo::keys::partner(&deal.partner_id);
+    let read: Vec<serde_json::Value> = st
+        .db
+        .batch_get(&[("PROGRAM".to_owned(), "TIERS".to_owned()), (partner_pk.clone(), "PROFILE".to_owned())])
+        .await?;
+    let mut rules = prm_shared::program::TierRules::default();
+    let mut tier = String::new();
+    for item in read {
+        if item["pk"] == "PROGRAM" {
+            rules = serde_json::from_value(item).map_err(anyhow::Error::from)?;
+        } else if item["pk"] == partner_pk.as_str() {
+            tier = item["tier"].as_str().unwrap_or_default().to_owned();
+        }
+    }
+    Ok(rules.benefits(&tier).map_or(st.protection_days, |b| i64::from(b.protection_days)))
+}
+
+/// Approves a submitted deal, protecting its customer for the protection period
+/// (the approver's `protection_days`, else the partner's tier benefit).
 #[utoipa::path(
     post, path = "/v1/deals/{id}/approve", tag = "deals",
     params(("id" = String, Path, description = "Deal id")),
@@ -255,7 +278,10 @@ pub async fn approve_deal(
     caller.require_vendor()?;
     // The body is optional: an empty one takes the program's protection period.
     let req: ApproveRequest = prm_shared::json::optional_json(&body)?;
-    let days = req.protection_days.unwrap_or(st.protection_days);
+    let days = match req.protection_days {
+        Some(days) => days,
+        None => tier_protection_days(&st, &caller, &id).await?,
+    };
     if !(1..=365).contains(&days) {
         return Err(ApiError::field("protection_days", "must be from 1 to 365"));
     }

@@ -92,7 +92,12 @@ pub async fn accrue(st: &MdfState, won: &Envelope<DealWon>, now: DateTime<Utc>) 
         .await
         .map_err(HandleError::Transient)?
         .ok_or_else(|| HandleError::Permanent(format!("DealWon {deal_id}: no partner {partner_id}")))?;
-    let (rate_bp, accrued) = st.rules.coop_accrual(&profile.tier, amount.amount_minor);
+    // The tier's benefit when the program's tier rules are set, else the configured rates.
+    let tiers = prm_shared::program::current(&st.db).await.map_err(HandleError::Transient)?;
+    let (rate_bp, accrued) = match tiers.benefits(&profile.tier) {
+        Some(b) => (b.coop_rate_bp, crate::rules::accrual(b.coop_rate_bp, amount.amount_minor)),
+        None => st.rules.coop_accrual(&profile.tier, amount.amount_minor),
+    };
     if accrued == 0 {
         return Ok(Handled::Skipped(format!("a {} partner accrues no co-op on {}", profile.tier, amount.amount_minor)));
     }

@@ -118,9 +118,14 @@ impl MdfRules {
     /// the amount rounded down to the minor unit.
     pub fn coop_accrual(&self, tier: &str, won_minor: i64) -> (u32, i64) {
         let bp = self.coop_rates.0.get(&tier.to_ascii_lowercase()).copied().unwrap_or(0);
-        let amount = i128::from(won_minor) * i128::from(bp) / 10_000;
-        (bp, i64::try_from(amount).unwrap_or(i64::MAX))
+        (bp, accrual(bp, won_minor))
     }
+}
+
+/// `bp` basis points of `won_minor`, rounded down to the minor unit.
+pub fn accrual(bp: u32, won_minor: i64) -> i64 {
+    let amount = i128::from(won_minor) * i128::from(bp) / 10_000;
+    i64::try_from(amount).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
