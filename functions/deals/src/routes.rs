@@ -195,17 +195,21 @@ pub async fn get_deal(State(st): State<DealsState>, caller: Caller, Path(id): Pa
     Ok(Json(view(&caller, deal)))
 }
 
-/// Reads the deal, checks the transition and writes it, retrying when the
-/// deal changed concurrently.
+/// Reads the deal (unless the caller just did: `read`), checks the
+/// transition and writes it, reading again when the deal changed concurrently.
 async fn transition(
     st: &DealsState,
     caller: &Caller,
     id: &str,
+    mut read: Option<Deal>,
     to: DealStatus,
     decide: impl Fn(&Deal, DateTime<Utc>) -> ApiResult<Deal>,
 ) -> ApiResult<Deal> {
     for _ in 0..5 {
-        let current = visible_deal(st, caller, id).await?;
+        let current = match read.take() {
+            Some(deal) => deal,
+            None => visible_deal(st, caller, id).await?,
+        };
         if !current.status.can_become(to) {
             return Err(ApiError::Conflict(format!(
                 "a {} deal cannot become {}",
@@ -235,12 +239,11 @@ async fn transition(
     Err(ApiError::Conflict("the deal kept changing; read it and retry".into()))
 }
 
-/// The protection period of the deal's partner's tier when the program's
-/// tier rules are set (one BatchGetItem of the rules and the partner after
-/// the deal), else the configured default.
-async fn tier_protection_days(st: &DealsState, caller: &Caller, id: &str) -> ApiResult<i64> {
-    let deal = visible_deal(st, caller, id).await?;
-    let partner_pk = prm_shared::dynamo::keys::partner(&deal.partner_id);
+/// The protection period of the partner's tier when the program's tier rules
+/// are set (one BatchGetItem of the rules and the partner), else the
+/// configured default.
+async fn tier_protection_days(st: &DealsState, partner_id: &str) -> ApiResult<i64> {
+    let partner_pk = prm_shared::dynamo::keys::partner(partner_id);
     let read: Vec<serde_json::Value> = st
         .db
         .batch_get(&[("PROGRAM".to_owned(), "TIERS".to_owned()), (partner_pk.clone(), "PROFILE".to_owned())])
@@ -278,15 +281,16 @@ pub async fn approve_deal(
     caller.require_vendor()?;
     // The body is optional: an empty one takes the program's protection period.
     let req: ApproveRequest = prm_shared::json::optional_json(&body)?;
-    let days = match req.protection_days {
-        Some(days) => days,
-        None => tier_protection_days(&st, &caller, &id).await?,
-    };
-    if !(1..=365).contains(&days) {
+    if req.protection_days.is_some_and(|d| !(1..=365).contains(&d)) {
         return Err(ApiError::field("protection_days", "must be from 1 to 365"));
     }
+    let current = visible_deal(&st, &caller, &id).await?;
+    let days = match req.protection_days {
+        Some(days) => days,
+        None => tier_protection_days(&st, &current.partner_id).await?.clamp(1, 365),
+    };
     let by = caller.sub.clone();
-    let deal = transition(&st, &caller, &id, DealStatus::Approved, |d, at| {
+    let deal = transition(&st, &caller, &id, Some(current), DealStatus::Approved, |d, at| {
         let mut next = d.transitioned(DealStatus::Approved, &by, None, at);
         next.protection_expires_at = Some(at + Duration::days(days));
         Ok(next)
@@ -315,7 +319,7 @@ pub async fn reject_deal(
     caller.require_vendor()?;
     let reason = text(&body.parse()?.reason, 1, 1000).map_err(|m| ApiError::field("reason", m))?;
     let by = caller.sub.clone();
-    let deal = transition(&st, &caller, &id, DealStatus::Rejected, |d, at| {
+    let deal = transition(&st, &caller, &id, None, DealStatus::Rejected, |d, at| {
         Ok(d.transitioned(DealStatus::Rejected, &by, Some(reason.clone()), at))
     })
     .await?;
@@ -354,7 +358,7 @@ pub async fn close_deal(
         Outcome::Lost => DealStatus::Lost,
     };
     let by = caller.sub.clone();
-    let deal = transition(&st, &caller, &id, to, |d, at| {
+    let deal = transition(&st, &caller, &id, None, to, |d, at| {
         let mut next = d.transitioned(to, &by, reason.clone(), at);
         if to == DealStatus::Won {
             next.closed_amount = Some(amount.clone().unwrap_or_else(|| d.amount.clone()));
