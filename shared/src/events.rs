@@ -282,6 +282,9 @@ pub mod deals {
         /// Who registered it (Cognito `sub`).
         #[serde(default)]
         pub registered_by: Option<String>,
+        /// The amount the deal carried while open (leaves the open pipeline).
+        #[serde(default)]
+        pub registered_amount: Option<Money>,
     }
     payload!(DealRejected);
 
@@ -292,6 +295,9 @@ pub mod deals {
         pub deal_id: String,
         /// Final amount.
         pub amount: Money,
+        /// The amount the deal carried while open (leaves the open pipeline).
+        #[serde(default)]
+        pub registered_amount: Option<Money>,
     }
     payload!(DealWon);
 
@@ -302,6 +308,9 @@ pub mod deals {
         pub deal_id: String,
         /// Why, if given.
         pub reason: Option<String>,
+        /// The amount the deal carried while open (leaves the open pipeline).
+        #[serde(default)]
+        pub registered_amount: Option<Money>,
     }
     payload!(DealLost);
 
@@ -330,6 +339,9 @@ pub mod deals {
         /// Who registered it (Cognito `sub`).
         #[serde(default)]
         pub registered_by: Option<String>,
+        /// The amount the deal carried while open (leaves the open pipeline).
+        #[serde(default)]
+        pub registered_amount: Option<Money>,
     }
     payload!(DealExpired);
 
@@ -784,6 +796,7 @@ mod tests {
                 reason: "existing customer".into(),
                 title: "Acme refresh".into(),
                 registered_by: None,
+                registered_amount: None,
             },
             Some("P1"),
             Some("u1"),

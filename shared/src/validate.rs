@@ -145,6 +145,15 @@ impl std::fmt::Display for EmailAddress {
     }
 }
 
+/// A period such as `2026-H1`, `2026-Q3` or `2026`.
+pub fn period(raw: &str) -> Result<String, String> {
+    let v = raw.trim().to_ascii_uppercase();
+    let (year, part) = v.split_once('-').map_or((v.as_str(), None), |(y, p)| (y, Some(p)));
+    let year_ok = year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && ("2000"..="2100").contains(&year);
+    let part_ok = matches!(part, None | Some("H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4"));
+    if year_ok && part_ok { Ok(v) } else { Err("must be a period like 2026, 2026-H1 or 2026-Q3".into()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,15 @@ async fn scorecard_counters_match_a_recount_after_random_actions() {
     let recorded: i64 = c["won_revenue"].as_array().unwrap().iter().map(|m| m["amount_minor"].as_i64().unwrap()).sum();
     assert_eq!(recorded, won_revenue);
     assert_eq!(c["won_revenue_trailing_12_months"], c["won_revenue"]);
+    // Open pipeline: the registered amounts of the deals still submitted or approved.
+    let open: i64 = mine
+        .iter()
+        .filter(|d| d["status"] == "submitted" || d["status"] == "approved")
+        .map(|d| d["amount"]["amount_minor"].as_i64().unwrap())
+        .sum();
+    let pipeline: i64 =
+        c["open_pipeline"].as_array().unwrap().iter().map(|m| m["amount_minor"].as_i64().unwrap()).sum();
+    assert_eq!(pipeline, open, "{card}");
     if count("won") + count("lost") > 0 {
         assert_eq!(c["win_rate_pct"].as_i64(), Some(count("won") * 100 / (count("won") + count("lost"))));
     }
@@ -368,4 +377,96 @@ async fn benefits_follow_the_partners_current_tier() {
     )
     .await;
     assert_eq!(coop["items"][0]["allocated"].as_i64(), Some(50_000), "{coop}");
+}
+
+/// The program report sums what the partners did: tiers, open pipeline and
+/// won revenue per partner and region, the period's MDF, the funnel and the
+/// top list; each list is a CSV download; only vendor staff read it.
+#[tokio::test]
+async fn the_program_report_sums_partners_regions_and_funds_and_exports_csv() {
+    let w = world().await;
+    let oid = w.other.partner_id.clone().unwrap();
+    let period = mdf::rules::PeriodKind::Half.of(chrono::Utc::now().date_naive());
+    // Northwind: one won (registered at 1,000,000), one rejected, one open (1,000,002); Contoso: one open.
+    let mut ids = Vec::new();
+    for (i, who) in [(0, &w.user), (1, &w.user), (2, &w.user), (3, &w.other)] {
+        let d = expect_json(w.app.post("/v1/deals", who, &deal(i)).await, StatusCode::CREATED).await;
+        ids.push(d["id"].as_str().unwrap().to_owned());
+    }
+    expect_json(w.app.post(&format!("/v1/deals/{}/approve", ids[0]), &w.manager, &json!({})).await, StatusCode::OK)
+        .await;
+    let won = json!({"outcome": "won", "amount": {"amount_minor": 250_000, "currency": "USD"}});
+    expect_json(w.app.post(&format!("/v1/deals/{}/close", ids[0]), &w.user, &won).await, StatusCode::OK).await;
+    let reject = json!({"reason": "existing customer"});
+    expect_json(w.app.post(&format!("/v1/deals/{}/reject", ids[1]), &w.manager, &reject).await, StatusCode::OK).await;
+    let allocation =
+        json!({"partner_id": w.pid, "period": period, "amount": {"amount_minor": 500_000, "currency": "USD"}});
+    expect_json(w.app.post("/v1/mdf/allocations", &w.admin, &allocation).await, StatusCode::CREATED).await;
+    // 4 registrations, an approval, a win and a rejection reach the counters.
+    assert!(w.app.pump_portal_events(7, Duration::from_secs(20)).await >= 7);
+
+    let path = format!("/v1/reports/program?period={period}");
+    let r = expect_json(w.app.get(&path, &w.manager).await, StatusCode::OK).await;
+    assert_eq!((r["partner_count"].as_i64(), r["currency"].as_str()), (Some(2), Some("USD")), "{r}");
+    let tiers: Vec<(&str, i64)> = r["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tier"].as_str().unwrap(), t["total"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(tiers, vec![("silver", 1), ("gold", 1)]);
+    let row = |id: &str| r["partners"].as_array().unwrap().iter().find(|p| p["partner_id"] == id).unwrap().clone();
+    let nw = row(&w.pid);
+    assert_eq!(
+        (nw["deals_registered"].as_i64(), nw["deals_won"].as_i64(), nw["win_rate_pct"].as_i64()),
+        (Some(3), Some(1), Some(100))
+    );
+    assert_eq!(
+        (nw["open_pipeline_minor"].as_i64(), nw["won_revenue_minor"].as_i64()),
+        (Some(1_000_002), Some(250_000))
+    );
+    assert_eq!(nw["mdf_allocated_minor"].as_i64(), Some(500_000));
+    assert_eq!(row(&oid)["open_pipeline_minor"].as_i64(), Some(1_000_003));
+    let na = &r["regions"][0];
+    assert_eq!((na["region"].as_str(), na["partners"].as_i64()), (Some("NA"), Some(2)));
+    assert_eq!(
+        (na["open_pipeline_minor"].as_i64(), na["won_revenue_minor"].as_i64()),
+        (Some(2_000_005), Some(250_000))
+    );
+    assert_eq!((r["mdf"]["allocated"].as_i64(), r["mdf"]["available"].as_i64()), (Some(500_000), Some(500_000)));
+    assert_eq!(r["top_partners"][0]["partner_id"], w.pid.as_str());
+    assert_eq!(r["top_partners"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (r["onboarding"][0]["stage"].as_str(), r["onboarding"][0]["partners"].as_i64()),
+        (Some("joined"), Some(2))
+    );
+    // "Register a first deal" is done by both, from the DealRegistered events.
+    let first = r["onboarding"].as_array().unwrap().iter().find(|s| s["stage"] == "first-deal").unwrap();
+    assert_eq!(first["partners"].as_i64(), Some(2), "{r}");
+
+    let res = w.app.get(&format!("{path}&format=csv&list=regions"), &w.admin).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains(&format!("program-regions-{period}.csv")));
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "region,partners,active_partners,currency,open_pipeline_minor,won_revenue_minor,won_revenue_12_months_minor,deals_won"
+    );
+    assert_eq!(lines[1], "NA,2,0,USD,2000005,250000,250000,1");
+    let partners_csv = w.app.get(&format!("{path}&format=csv"), &w.manager).await.text().await.unwrap();
+    assert_eq!(partners_csv.lines().count(), 3, "{partners_csv}");
+    assert!(partners_csv.starts_with("partner_id,name,tier,status,region,"));
+
+    expect_json(w.app.get(&path, &w.user).await, StatusCode::FORBIDDEN).await;
+    expect_json(w.app.get(&path, &w.other).await, StatusCode::FORBIDDEN).await;
+    let bad = expect_json(
+        w.app.get("/v1/reports/program?period=2026-H3&format=xml", &w.manager).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(problem_fields(&bad), vec!["period", "format"]);
+    let bad = expect_json(w.app.get("/v1/reports/program?list=top", &w.manager).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem_fields(&bad), vec!["list"]);
 }

@@ -44,6 +44,7 @@ pub fn transitioned(next: &Deal) -> anyhow::Result<PendingEvent> {
     let (pid, actor, at) = (Some(next.partner_id.as_str()), Some(last.by.as_str()), last.at);
     let deal_id = next.id.clone();
     let (title, registered_by) = (next.title.clone(), Some(next.registered_by.clone()));
+    let registered_amount = Some(next.amount.clone());
     match next.status {
         DealStatus::Approved => {
             let protection_expires_at =
@@ -54,14 +55,18 @@ pub fn transitioned(next: &Deal) -> anyhow::Result<PendingEvent> {
         }
         DealStatus::Rejected => {
             let reason = last.reason.clone().unwrap_or_default();
-            PendingEvent::new(DealRejected { deal_id, reason, title, registered_by }, pid, actor, at)
+            PendingEvent::new(DealRejected { deal_id, reason, title, registered_by, registered_amount }, pid, actor, at)
         }
         DealStatus::Won => {
             let amount = next.closed_amount.clone().unwrap_or_else(|| next.amount.clone());
-            PendingEvent::new(DealWon { deal_id, amount }, pid, actor, at)
+            PendingEvent::new(DealWon { deal_id, amount, registered_amount }, pid, actor, at)
         }
-        DealStatus::Lost => PendingEvent::new(DealLost { deal_id, reason: last.reason.clone() }, pid, actor, at),
-        DealStatus::Expired => PendingEvent::new(DealExpired { deal_id, title, registered_by }, pid, actor, at),
+        DealStatus::Lost => {
+            PendingEvent::new(DealLost { deal_id, reason: last.reason.clone(), registered_amount }, pid, actor, at)
+        }
+        DealStatus::Expired => {
+            PendingEvent::new(DealExpired { deal_id, title, registered_by, registered_amount }, pid, actor, at)
+        }
         DealStatus::Submitted => anyhow::bail!("submission is not a transition"),
     }
 }

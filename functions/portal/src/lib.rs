@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod feed;
 pub mod inbox;
 pub mod onboarding;
+pub mod report;
 pub mod routes;
 pub mod scorecard;
 pub mod shares;
@@ -144,6 +145,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(evaluation::list_proposals))
         .routes(routes!(evaluation::approve_proposal))
         .routes(routes!(evaluation::reject_proposal))
+        .routes(routes!(report::program_report))
 }
 
 /// The function's HTTP handler.

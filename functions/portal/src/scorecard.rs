@@ -33,8 +33,22 @@ pub fn deltas(event: &Delivered) -> Vec<(String, i64)> {
     let money = |field: &str| -> Option<Money> { serde_json::from_value(d.get(field)?.clone()).ok() };
     let at = d.get("occurred_at").and_then(|v| v.as_str()).and_then(|t| DateTime::parse_from_rfc3339(t).ok());
     let one = |name: &str| vec![(name.to_owned(), 1)];
+    // A closing deal leaves the open pipeline with the amount it was registered with.
+    let leaves = |name: &str| {
+        let mut v = one(name);
+        if let Some(m) = money("registered_amount") {
+            v.push((format!("pipeline_{}", m.currency), -m.amount_minor));
+        }
+        v
+    };
     match event.detail_type.as_str() {
-        "DealRegistered" => one("deals_registered"),
+        "DealRegistered" => {
+            let mut v = one("deals_registered");
+            if let Some(m) = money("amount") {
+                v.push((format!("pipeline_{}", m.currency), m.amount_minor));
+            }
+            v
+        }
         "DealApproved" => {
             let mut v = one("deals_approved");
             let registered =
@@ -45,11 +59,11 @@ pub fn deltas(event: &Delivered) -> Vec<(String, i64)> {
             }
             v
         }
-        "DealRejected" => one("deals_rejected"),
-        "DealLost" => one("deals_lost"),
-        "DealExpired" => one("deals_expired"),
+        "DealRejected" => leaves("deals_rejected"),
+        "DealLost" => leaves("deals_lost"),
+        "DealExpired" => leaves("deals_expired"),
         "DealWon" => {
-            let mut v = one("deals_won");
+            let mut v = leaves("deals_won");
             if let (Some(m), Some(at)) = (money("amount"), at) {
                 v.push((format!("won_{}", m.currency), m.amount_minor));
                 v.push((format!("won_{}_{}", at.format("%Y-%m"), m.currency), m.amount_minor));
@@ -155,6 +169,8 @@ pub struct DealFigures {
     pub win_rate_pct: Option<i64>,
     /// Average hours from registration to approval.
     pub avg_approval_hours: Option<i64>,
+    /// Amounts of the registrations still open (submitted or approved), per currency.
+    pub open_pipeline: Vec<Money>,
     /// Won revenue, all time, per currency.
     pub won_revenue: Vec<Money>,
     /// Won revenue of the trailing 12 months (this month and the 11 before), per currency.
@@ -232,7 +248,7 @@ fn pct(part: i64, whole: i64) -> Option<i64> {
 }
 
 /// The currencies' sums of counters named `{prefix}{CUR}` (exactly three letters after the prefix).
-fn per_currency(c: &HashMap<String, i64>, prefix: &str, months: Option<&BTreeSet<String>>) -> Vec<Money> {
+pub(crate) fn per_currency(c: &HashMap<String, i64>, prefix: &str, months: Option<&BTreeSet<String>>) -> Vec<Money> {
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     for (k, v) in c {
         let Some(rest) = k.strip_prefix(prefix) else { continue };
@@ -250,7 +266,7 @@ fn per_currency(c: &HashMap<String, i64>, prefix: &str, months: Option<&BTreeSet
 }
 
 /// The months of the trailing year ending with `at`'s month, as `YYYY-MM`.
-fn trailing_months(at: DateTime<Utc>) -> BTreeSet<String> {
+pub(crate) fn trailing_months(at: DateTime<Utc>) -> BTreeSet<String> {
     let first = at.date_naive().with_day(1).unwrap_or(at.date_naive());
     (0..12).filter_map(|i| first.checked_sub_months(Months::new(i))).map(|d| d.format("%Y-%m").to_string()).collect()
 }
@@ -333,6 +349,7 @@ pub async fn build(st: &AppState, partner_id: &str, at: DateTime<Utc>) -> ApiRes
             win_rate_pct: pct(get("deals_won"), get("deals_won") + get("deals_lost")),
             avg_approval_hours: (get("approvals_timed") > 0)
                 .then(|| get("approval_seconds_total") / get("approvals_timed") / 3600),
+            open_pipeline: per_currency(&c, "pipeline_", None),
             won_revenue: won,
             won_revenue_trailing_12_months: trailing,
         },
@@ -396,6 +413,12 @@ mod tests {
             deltas(&won),
             vec![("deals_won".into(), 1), ("won_USD".into(), 500), ("won_2026-11_USD".into(), 500)]
         );
+        let registered =
+            event("DealRegistered", serde_json::json!({"amount": {"amount_minor": 700, "currency": "EUR"}}));
+        assert_eq!(deltas(&registered), vec![("deals_registered".into(), 1), ("pipeline_EUR".into(), 700)]);
+        let lost =
+            event("DealLost", serde_json::json!({"registered_amount": {"amount_minor": 700, "currency": "EUR"}}));
+        assert_eq!(deltas(&lost), vec![("deals_lost".into(), 1), ("pipeline_EUR".into(), -700)]);
         let approved = event(
             "DealApproved",
             serde_json::json!({"occurred_at": "2026-11-05T10:00:00Z", "registered_at": "2026-11-05T08:00:00Z"}),
