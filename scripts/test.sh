@@ -7,6 +7,21 @@ cd "$root"
 DDB_PORT=${TEST_DDB_PORT:-8010}
 MOTO_PORT=${TEST_MOTO_PORT:-5065}
 
+echo "== infra: typecheck and unit tests (offline, no Rust build)"
+(cd infra && npx tsc --noEmit && npx tsx --test test/*.test.ts)
+echo "== infra: synth, cfn-lint, checkov"
+for stage in dev prod; do
+  out="$root/.local/run/cdk.out/$stage"
+  rm -rf "$out"
+  started=$(date +%s.%N)
+  (cd infra && CDK_DISABLE_VERSION_CHECK=1 PRM_SKIP_BUNDLING=1 npx cdk synth --quiet -c stage=$stage -o "$out" >/dev/null)
+  template="$out/prm-$stage.template.json"
+  echo "$stage: synth $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}") s," \
+    "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Resources"]))' "$template") resources"
+  .local/infra-venv/bin/cfn-lint --ignore-checks W3005 -- "$template"
+  (cd "$out" && BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true \
+    "$root/.local/infra-venv/bin/checkov" --skip-download --quiet --compact --framework cloudformation -f "$template")
+done
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"

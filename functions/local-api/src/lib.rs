@@ -184,6 +184,55 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// One route of the HTTP API and the function that serves it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Route {
+    /// GET, POST, PUT, PATCH or DELETE.
+    pub method: String,
+    /// The path, with `{name}` parameters as API Gateway writes them.
+    pub path: String,
+    /// The function (binary) behind it.
+    pub function: &'static str,
+    /// Whether it is reachable without a token (no authorizer).
+    pub public: bool,
+}
+
+/// Every route of every HTTP function, sorted by path and method: the table
+/// the CDK app turns into API Gateway routes (`infra/routes.json`).
+pub fn routes() -> Vec<Route> {
+    let apis = [
+        ("portal", portal::api().into_openapi()),
+        ("deals", deals::api().into_openapi()),
+        ("mdf", mdf::api().into_openapi()),
+        ("training", training::api().into_openapi()),
+    ];
+    let mut out = Vec::new();
+    for (function, doc) in apis {
+        for (path, item) in doc.paths.paths {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    let public = authorizer::is_public(&path);
+                    out.push(Route { method: method.into(), path: path.clone(), function, public });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    out
+}
+
+/// The route table as committed in `infra/routes.json`.
+pub fn routes_json() -> anyhow::Result<String> {
+    Ok(format!("{}\n", serde_json::to_string_pretty(&routes())?))
+}
+
 /// The document as committed in `openapi.json`.
 pub fn openapi_json() -> anyhow::Result<String> {
     Ok(format!("{}\n", openapi().to_pretty_json()?))
@@ -196,6 +245,41 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(committed == super::openapi_json().unwrap(), "openapi.json is stale: run `make openapi` and commit it");
+    }
+
+    #[test]
+    fn the_committed_route_table_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/routes.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == super::routes_json().unwrap(),
+            "infra/routes.json is stale: run `make openapi` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_route_has_one_function_and_only_health_openapi_and_share_links_are_public() {
+        let routes = super::routes();
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &routes {
+            assert!(seen.insert((r.method.clone(), r.path.clone())), "{} {} is served twice", r.method, r.path);
+        }
+        let public: Vec<String> =
+            routes.iter().filter(|r| r.public).map(|r| format!("{} {}", r.method, r.path)).collect();
+        assert_eq!(public, vec!["GET /v1/health", "GET /v1/openapi.json", "GET /v1/s/{token}"]);
+        let doc = super::openapi();
+        let operations: usize = doc
+            .paths
+            .paths
+            .values()
+            .map(|i| {
+                [i.get.is_some(), i.post.is_some(), i.put.is_some(), i.patch.is_some(), i.delete.is_some()]
+                    .iter()
+                    .filter(|x| **x)
+                    .count()
+            })
+            .sum();
+        assert_eq!(routes.len(), operations, "every documented operation has a route");
     }
 
     #[test]

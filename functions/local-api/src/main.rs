@@ -1,6 +1,7 @@
 //! `local-api dev`: provision the local emulators, seed the demo program and
 //! serve every function's routes on 127.0.0.1. `local-api openapi` prints the
-//! OpenAPI document; `local-api token EMAIL` prints an ID token for a demo user.
+//! OpenAPI document, `local-api routes` the route table the CDK app deploys;
+//! `local-api token EMAIL` prints an ID token for a demo user.
 
 use std::path::PathBuf;
 
@@ -36,12 +37,16 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", local_api::openapi_json()?);
             Ok(())
         }
+        Some("routes") => {
+            print!("{}", local_api::routes_json()?);
+            Ok(())
+        }
         Some("token") => {
             let email = args.get(1).context("usage: local-api token EMAIL [PASSWORD]")?;
             token(email, args.get(2).map(String::as_str)).await
         }
         _ => {
-            eprintln!("usage: local-api dev | openapi | token EMAIL [PASSWORD]");
+            eprintln!("usage: local-api dev | openapi | routes | token EMAIL [PASSWORD]");
             std::process::exit(2);
         }
     }
