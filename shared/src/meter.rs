@@ -21,6 +21,8 @@ pub struct Call {
     pub operation: String,
     /// Capacity units it consumed (read and write together), as DynamoDB reported.
     pub capacity_units: f64,
+    /// Items a Query (or Scan) evaluated (`ScannedCount`; 0 for other operations).
+    pub scanned: u64,
 }
 
 /// Records the DynamoDB calls of a client.
@@ -102,15 +104,11 @@ impl Intercept for Meter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg.load::<Operation>().map(|o| o.0.clone()).unwrap_or_default();
-        let capacity_units = ctx
-            .response()
-            .body()
-            .bytes()
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .map(|v| units(&v["ConsumedCapacity"]))
-            .unwrap_or(0.0);
+        let body = ctx.response().body().bytes().and_then(|b| serde_json::from_slice::<Value>(b).ok());
+        let capacity_units = body.as_ref().map(|v| units(&v["ConsumedCapacity"])).unwrap_or(0.0);
+        let scanned = body.as_ref().and_then(|v| v["ScannedCount"].as_u64()).unwrap_or(0);
         if let Ok(mut calls) = self.calls.lock() {
-            calls.push(Call { operation, capacity_units });
+            calls.push(Call { operation, capacity_units, scanned });
         }
         Ok(())
     }
