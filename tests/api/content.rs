@@ -162,6 +162,12 @@ async fn a_visible_partner_downloads_the_uploaded_bytes_and_others_get_404() {
     assert_eq!(old["version"], 1);
     let versions = expect_json(w.app.get(&format!("/v1/assets/{id}/versions"), &w.gold_na).await, StatusCode::OK).await;
     assert_eq!(versions.as_array().unwrap().len(), 2);
+    // Partners see what changed, not object keys or who on the vendor's staff uploaded.
+    for v in versions.as_array().unwrap() {
+        assert!(v.get("key").is_none() && v.get("created_by").is_none(), "{v}");
+    }
+    let staff = expect_json(w.app.get(&format!("/v1/assets/{id}/versions"), &w.vendor).await, StatusCode::OK).await;
+    assert!(staff[0]["key"].is_string() && staff[0]["created_by"].is_string(), "{staff}");
 
     // Unpublished: gone for partners.
     expect_json(w.app.post(&format!("/v1/assets/{id}/unpublish"), &w.vendor, &json!({})).await, StatusCode::OK).await;

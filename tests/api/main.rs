@@ -3,6 +3,7 @@
 
 mod alerts;
 mod auth;
+mod authz;
 mod bodies;
 mod content;
 mod cost;
@@ -10,6 +11,7 @@ mod deals;
 mod events;
 mod idempotency;
 mod leads;
+mod mass;
 mod mdf;
 mod partners;
 mod program;

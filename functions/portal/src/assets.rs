@@ -136,6 +136,42 @@ pub struct AssetVersion {
     pub created_at: DateTime<Utc>,
 }
 
+/// A version as the API shows it: partners see what changed and when, not the
+/// object key or which staff member uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct VersionView {
+    /// 1, 2, ...
+    pub number: u32,
+    /// The file's name as given.
+    pub file_name: String,
+    /// Its content type.
+    pub content_type: String,
+    /// Its size.
+    pub size_bytes: u64,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// The object key (vendor staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Who added it (vendor staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+}
+
+impl VersionView {
+    fn of(v: AssetVersion, vendor: bool) -> VersionView {
+        VersionView {
+            number: v.number,
+            file_name: v.file_name,
+            content_type: v.content_type,
+            size_bytes: v.size_bytes,
+            created_at: v.created_at,
+            key: vendor.then_some(v.key),
+            created_by: vendor.then_some(v.created_by),
+        }
+    }
+}
+
 /// What a list shows of an asset (the cell entries hold this).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AssetSummary {
@@ -483,7 +519,7 @@ pub struct AssetDetail {
     #[serde(flatten)]
     pub asset: Asset,
     /// Every version, oldest first.
-    pub versions: Vec<AssetVersion>,
+    pub versions: Vec<VersionView>,
 }
 
 /// One asset (visibility applies).
@@ -503,7 +539,8 @@ pub async fn get_asset_route(
         asset.download_count = 0;
         asset.visibility = Visibility::default();
     }
-    let versions = versions(&st, &id).await?;
+    let vendor = caller.is_vendor();
+    let versions = versions(&st, &id).await?.into_iter().map(|v| VersionView::of(v, vendor)).collect();
     Ok(Json(AssetDetail { asset, versions }))
 }
 
@@ -868,16 +905,17 @@ pub async fn download_counts(
 #[utoipa::path(
     get, path = "/v1/assets/{id}/versions", tag = "content",
     params(("id" = String, Path, description = "Asset id")),
-    responses((status = 200, body = Vec<AssetVersion>), ApiErrors),
+    responses((status = 200, body = Vec<VersionView>), ApiErrors),
     security(("bearer" = []))
 )]
 pub async fn list_versions(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<AssetVersion>>> {
+) -> ApiResult<Json<Vec<VersionView>>> {
     visible_asset(&st, &caller, &id).await?;
-    Ok(Json(versions(&st, &id).await?))
+    let vendor = caller.is_vendor();
+    Ok(Json(versions(&st, &id).await?.into_iter().map(|v| VersionView::of(v, vendor)).collect()))
 }
 
 /// The asset if `caller` may see it (for shares).
