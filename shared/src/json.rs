@@ -198,4 +198,64 @@ mod tests {
         assert_eq!(field_of(r#"{"name":"a","count":1,"tags":["x",3]}"#), "tags[1]");
         assert_eq!(field_of(r#"[1,2]"#), "body");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::*;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+                "\\PC{0,20}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 64, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("name".to_owned()),
+                            Just("customer".to_owned()),
+                            Just("domain".to_owned()),
+                            "[a-z_]{1,8}"
+                        ],
+                        inner,
+                        0..6
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Any bytes at all: a value or a 400 naming a field, never a panic.
+            #[test]
+            fn any_bytes_parse_or_name_a_field(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+                if let Err(e) = parse_json::<Body>(&bytes) {
+                    let problem = e.problem();
+                    prop_assert_eq!(problem.status, 400);
+                    prop_assert!(!problem.errors.is_empty() && !problem.errors[0].field.is_empty());
+                }
+            }
+
+            /// Any JSON document: the same, and the named field is one of the body's or `body`.
+            #[test]
+            fn any_json_parses_or_names_a_field(v in json()) {
+                let bytes = serde_json::to_vec(&v).unwrap();
+                if let Err(e) = parse_json::<Body>(&bytes) {
+                    let problem = e.problem();
+                    let field = problem.errors[0].field.clone();
+                    let top = field.split(['.', '[']).next().unwrap_or("");
+                    let known = field == "body" || ["name", "count", "customer", "tags"].contains(&top) || v.get(top).is_some();
+                    prop_assert!(known, "{} for {}", field, v);
+                }
+            }
+        }
+    }
 }

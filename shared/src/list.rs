@@ -29,7 +29,8 @@ pub fn resolve<S>(
     cursor: Option<&str>,
 ) -> ApiResult<OwnedList<S>> {
     let mut c = Checker::new();
-    let status = status.filter(|v| !v.trim().is_empty()).and_then(|v| c.check("status", parse_status(v)));
+    // An enum filter given empty is not a choice: 400 (partner_id given empty means none).
+    let status = status.and_then(|v| c.check("status", parse_status(v)));
     let requested = partner_id.map(str::trim).filter(|v| !v.is_empty());
     if requested.is_some_and(|p| object_id(p).is_err()) {
         c.fail("partner_id", "is not a partner id");

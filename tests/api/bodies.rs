@@ -76,3 +76,46 @@ async fn every_invalid_field_of_an_invitation_is_named_at_once() {
     let problem = expect_json(res, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem_fields(&problem), vec!["email", "name", "role"]);
 }
+
+/// Found by the contract fuzzing: an enum filter sent empty was read as "no
+/// filter", which the OpenAPI document does not allow.
+#[tokio::test]
+async fn an_empty_choice_in_a_query_is_400_naming_the_parameter() {
+    let app = TestApp::spawn().await;
+    let admin = app.user(Role::VendorAdmin, None).await;
+    for (path, field) in [
+        ("/v1/leads?status=", "status"),
+        ("/v1/deals?status=", "status"),
+        ("/v1/mdf/allocations?fund_type=", "fund_type"),
+        ("/v1/mdf/requests?status=", "status"),
+        ("/v1/partners?tier=", "tier"),
+        ("/v1/partners?status=", "status"),
+        ("/v1/assets?kind=", "kind"),
+        ("/v1/courses?status=", "status"),
+        ("/v1/program/tier-proposals?status=", "status"),
+        ("/v1/reports/program?format=", "format"),
+        ("/v1/reports/program?format=csv&list=", "list"),
+    ] {
+        let problem = expect_json(app.get(path, &admin).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem_fields(&problem), vec![field.to_owned()], "{path}: {problem}");
+    }
+    // An empty partner_id is still "no partner filter".
+    expect_json(app.get("/v1/deals?partner_id=", &admin).await, StatusCode::OK).await;
+}
+
+/// Found by the contract fuzzing: an address Cognito refuses as a username was a 500.
+#[tokio::test]
+async fn an_address_the_directory_refuses_is_400_naming_email_and_claims_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let p = app.create_partner(&admin, "Directory", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/partners/{p}/users");
+    let odd = serde_json::json!({"email": "'@refused.example.dev", "name": "Odd", "role": "partner-user"});
+    for _ in 0..2 {
+        // Twice: the first refusal released its claim on the address (no 409 the second time).
+        let problem = expect_json(app.post(&path, &admin, &odd).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem_fields(&problem), vec!["email"], "{problem}");
+    }
+    let users = expect_json(app.get(&path, &admin).await, StatusCode::OK).await;
+    assert!(users["items"].as_array().unwrap().is_empty(), "{users}");
+}

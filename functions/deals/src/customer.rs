@@ -300,4 +300,65 @@ mod tests {
         assert_eq!(k.domain, None);
         assert_eq!(k.primary(), Some("n:acme"));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Whatever a partner types, the normalizers answer, and the keys are
+            /// safe to put in a partition key (bounded, no control characters).
+            #[test]
+            fn any_input_gives_bounded_printable_keys(name in "\\PC{0,300}", domain in "\\PC{0,300}") {
+                let keys = CustomerKeys::of(&name, &domain);
+                for (key, _) in keys.all() {
+                    prop_assert!(key.len() <= 1200, "{} bytes", key.len());
+                    prop_assert!(!key.chars().any(char::is_control), "{:?}", key);
+                }
+                if let Some(d) = company_domain(&domain) {
+                    prop_assert!(d.contains('.') && d == d.to_lowercase() && d.len() <= 253, "{}", d);
+                }
+                if let Some(n) = company_name_key(&name) {
+                    prop_assert!(n.chars().count() >= 2 && n.trim() == n && !n.contains("  "), "{:?}", n);
+                }
+            }
+
+            /// How a domain is written does not change who the customer is:
+            /// case, scheme, path, port, a mail address, a trailing dot.
+            #[test]
+            fn a_domain_is_the_same_customer_however_it_is_written(
+                labels in prop::collection::vec("[a-z0-9]{1,12}", 1..4),
+                tld in prop::sample::select(vec!["com", "de", "co.uk", "io", "com.au"]),
+                path in "[a-z0-9/]{0,12}",
+                port in 1u16..65535,
+            ) {
+                let host = format!("{}.{tld}", labels.join("."));
+                let plain = company_domain(&host);
+                for written in [
+                    host.to_uppercase(),
+                    format!("https://{host}/{path}"),
+                    format!("http://{host}:{port}"),
+                    format!("sales@{host}"),
+                    format!("{host}."),
+                    format!("  {host}  "),
+                ] {
+                    prop_assert_eq!(company_domain(&written), plain.clone(), "{}", written);
+                }
+            }
+
+            /// Case, accents, punctuation and a trailing legal form do not change the company.
+            #[test]
+            fn a_company_name_is_the_same_however_it_is_written(words in prop::collection::vec("[a-z]{3,10}", 1..4)) {
+                let name = words.join(" ");
+                prop_assume!(!LEGAL_SUFFIXES.contains(&words[words.len() - 1].as_str()) && words[0] != "the");
+                let key = company_name_key(&name);
+                for written in [name.to_uppercase(), format!("{name}, Inc."), format!("{name} GmbH"), format!(" {name}!"), name.replace(' ', " - ")] {
+                    prop_assert_eq!(company_name_key(&written), key.clone(), "{}", written);
+                }
+            }
+        }
+    }
 }

@@ -106,7 +106,7 @@ impl CreateAllocationRequest {
         );
         let period = c.check("period", period(&self.period));
         let amount = c.check("amount", Money::parse(&self.amount));
-        let fund_type = match self.fund_type.as_deref().filter(|f| !f.trim().is_empty()) {
+        let fund_type = match self.fund_type.as_deref() {
             Some(f) => c.check("fund_type", FundType::parse(f)),
             None => Some(FundType::Mdf),
         };
@@ -262,7 +262,7 @@ impl CreateFundRequest {
                 .and_then(|m| if m.amount_minor == 0 { Err("amount_minor must be more than 0".into()) } else { Ok(m) }),
         );
         let pipeline = c.check("expected.pipeline", Money::parse(&self.expected.pipeline));
-        let fund_type = match self.fund_type.as_deref().filter(|f| !f.trim().is_empty()) {
+        let fund_type = match self.fund_type.as_deref() {
             Some(f) => c.check("fund_type", FundType::parse(f)),
             None => Some(FundType::Mdf),
         };

@@ -121,8 +121,7 @@ pub async fn list_allocations(
     caller.require_any(&Role::ALL)?;
     let mut c = Checker::new();
     let period = q.period.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| c.check("period", period(p)));
-    let fund =
-        q.fund_type.as_deref().filter(|f| !f.trim().is_empty()).and_then(|f| c.check("fund_type", FundType::parse(f)));
+    let fund = q.fund_type.as_deref().and_then(|f| c.check("fund_type", FundType::parse(f)));
     let requested = q.partner_id.as_deref().map(str::trim).filter(|p| !p.is_empty());
     if requested.is_some_and(|p| object_id(p).is_err()) {
         c.fail("partner_id", "is not a partner id");

@@ -453,17 +453,12 @@ pub async fn list_assets(
 ) -> ApiResult<Json<Page<AssetSummary>>> {
     caller.require_any(&Role::ALL)?;
     let mut c = Checker::new();
-    let kind =
-        q.kind.as_deref().filter(|k| !k.trim().is_empty()).and_then(|k| c.check("kind", AssetKind::parse(k.trim())));
+    let kind = q.kind.as_deref().and_then(|k| c.check("kind", AssetKind::parse(k.trim())));
     let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
     if tag.as_ref().is_some_and(|t| t.chars().count() > 50) {
         c.fail("tag", "must be at most 50 characters");
     }
-    let status = q
-        .status
-        .as_deref()
-        .filter(|k| !k.trim().is_empty())
-        .and_then(|k| c.check("status", AssetStatus::parse(k.trim())));
+    let status = q.status.as_deref().and_then(|k| c.check("status", AssetStatus::parse(k.trim())));
     c.finish()?;
     let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
     let at = now();

@@ -16,6 +16,10 @@ pub enum CreateUserError {
     /// The email is already a user of the pool.
     #[error("a user with this email already exists")]
     Exists,
+    /// Cognito refused an attribute (e.g. an address its own rules do not
+    /// accept as a username, though it is a valid email address).
+    #[error("{0}")]
+    Refused(String),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -96,6 +100,11 @@ impl Directory {
             Ok(out) => out,
             Err(SdkError::ServiceError(e)) if matches!(e.err(), AdminCreateUserError::UsernameExistsException(_)) => {
                 return Err(CreateUserError::Exists);
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), AdminCreateUserError::InvalidParameterException(_)) => {
+                let why = e.err().meta().message().unwrap_or("refused by the user directory").to_owned();
+                tracing::warn!(error = %why, "AdminCreateUser refused the invitation");
+                return Err(CreateUserError::Refused(why));
             }
             Err(e) => return Err(anyhow::Error::new(e).context("AdminCreateUser").into()),
         };

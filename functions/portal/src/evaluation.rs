@@ -496,7 +496,7 @@ pub async fn list_proposals(
 ) -> ApiResult<Json<Page<TierProposal>>> {
     caller.require_vendor()?;
     let mut c = Checker::new();
-    let status = match q.status.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let status = match q.status.as_deref() {
         None => ProposalStatus::Open,
         Some(v) => c.check("status", ProposalStatus::parse(v)).unwrap_or(ProposalStatus::Open),
     };

@@ -74,7 +74,7 @@ pub struct ProgramReportQuery {
     /// `json` (default) or `csv`.
     pub format: Option<String>,
     /// With `format=csv`: partners (default), tiers, regions, mdf, onboarding, top or at_risk.
-    #[param(value_type = Option<ReportList>)]
+    #[param(value_type = Option<ReportList>, inline)]
     pub list: Option<String>,
 }
 
@@ -689,7 +689,8 @@ pub async fn program_report(
         Some(cur) => c.check("currency", Money::parse(&Money { amount_minor: 0, currency: cur }).map(|m| m.currency)),
         None => Some("USD".to_owned()),
     };
-    let csv_format = match nonempty(&q.format).as_deref() {
+    // `format` and `list` name choices: an empty one is not a choice (a 400), not the default.
+    let csv_format = match q.format.as_deref().map(str::trim) {
         None | Some("json") => false,
         Some("csv") => true,
         Some(_) => {
@@ -697,12 +698,12 @@ pub async fn program_report(
             false
         }
     };
-    let list = match nonempty(&q.list) {
+    let list = match q.list.as_deref() {
         Some(_) if !csv_format => {
             c.fail("list", "applies only with format=csv");
             None
         }
-        Some(l) => c.check("list", ReportList::parse(&l)),
+        Some(l) => c.check("list", ReportList::parse(l)),
         None => Some(ReportList::Partners),
     };
     c.finish()?;

@@ -113,17 +113,13 @@ pub async fn list_partners(
     caller.require_vendor()?;
     let mut c = prm_shared::validate::Checker::new();
     let filter = PartnerFilter {
-        tier: q.tier.as_deref().filter(|v| !v.trim().is_empty()).and_then(|v| c.check("tier", Tier::parse(v))),
+        tier: q.tier.as_deref().and_then(|v| c.check("tier", Tier::parse(v))),
         region: q
             .region
             .as_deref()
             .filter(|v| !v.trim().is_empty())
             .and_then(|v| c.check("region", prm_shared::validate::text(v, 1, 64))),
-        status: q
-            .status
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .and_then(|v| c.check("status", PartnerStatus::parse(v))),
+        status: q.status.as_deref().and_then(|v| c.check("status", PartnerStatus::parse(v))),
     };
     c.finish()?;
     let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
@@ -225,6 +221,7 @@ pub async fn invite_user(
             undo(&st, &inv.email, false, None).await;
             return Err(match e {
                 CreateUserError::Exists => ApiError::Conflict("a user with this email already exists".into()),
+                CreateUserError::Refused(_) => ApiError::field("email", "is not accepted as a sign-in address"),
                 CreateUserError::Other(e) => ApiError::Unexpected(e),
             });
         }

@@ -163,13 +163,7 @@ pub async fn list_courses(
     ApiQuery(q): ApiQuery<CourseQuery>,
 ) -> ApiResult<Json<Page<CourseView>>> {
     caller.require_any(&Role::ALL)?;
-    let status = q
-        .status
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(CourseStatus::parse)
-        .transpose()
-        .map_err(|m| ApiError::field("status", m))?;
+    let status = q.status.as_deref().map(CourseStatus::parse).transpose().map_err(|m| ApiError::field("status", m))?;
     let params = ListParams::parse(q.limit.as_deref(), q.cursor.as_deref())?;
     let vendor = caller.is_vendor();
     let status = if vendor { status } else { Some(CourseStatus::Published) };
