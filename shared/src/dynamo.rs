@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
@@ -386,21 +386,26 @@ impl Db {
     }
 
     /// Writes `item` only if no item has its key; `false` when one exists.
+    /// An attempt that timed out but landed, then retried by the SDK, finds
+    /// its own item: that is a success, not a clash.
     pub async fn put_new<T: Serialize>(&self, item: &T) -> anyhow::Result<bool> {
+        let item = to_item(item)?;
         let res = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(item)?))
+            .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match res {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
-                Ok(false)
-            }
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                PutItemError::ConditionalCheckFailedException(c) => Ok(c.item.is_some_and(|old| old == item)),
+                other => Err(anyhow::Error::new(other).context("PutItem (create)")),
+            },
             Err(e) => Err(anyhow::Error::new(e).context("PutItem (create)")),
         }
     }

@@ -105,8 +105,21 @@ impl ApiError {
         Self::Forbidden("your role may not perform this action".into())
     }
 
+    /// Whether this is an AWS dependency that did not answer (no connection,
+    /// or timeouts) after the SDK's retries: the same request may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Unexpected(err) = self else { return false };
+        err.chain().any(|c| {
+            c.downcast_ref::<aws_smithy_runtime_api::client::result::ConnectorError>().is_some()
+                || c.to_string() == "request has timed out"
+        })
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
+        if self.is_unavailable() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -133,9 +146,13 @@ impl ApiError {
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Limit reached"),
+            Self::Unexpected(_) if self.is_unavailable() => ("unavailable", "Service unavailable"),
             Self::Unexpected(_) => ("internal", "Internal server error"),
         };
         let detail = match self {
+            Self::Unexpected(_) if self.is_unavailable() => {
+                "a service the platform depends on did not answer in time; retry the request".to_owned()
+            }
             Self::Unexpected(_) => "an unexpected error occurred; it has been logged".to_owned(),
             Self::NotFound => "the resource does not exist or you may not see it".to_owned(),
             other => other.to_string(),
@@ -160,6 +177,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{err:#}"), "unexpected error");
         }
         let mut res = problem_response(self.status(), &self.problem());
+        if self.is_unavailable() {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if let Self::TooManyRequests { retry_after_secs, .. } = &self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

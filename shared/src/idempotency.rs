@@ -32,8 +32,11 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// How long an answer is kept.
 pub const TTL_SECS: i64 = 24 * 3600;
-/// How long a claimed key blocks retries before another attempt may take it over.
-pub const LOCK_SECS: i64 = 30;
+/// How long a claimed key blocks retries before another attempt may take it
+/// over: longer than any request can run (the functions stop at 15 s), so an
+/// older claim was abandoned (its request failed before it could release it,
+/// e.g. while the table did not answer).
+pub const LOCK_SECS: i64 = 16;
 /// Largest answer kept for replay.
 const MAX_STORED_RESPONSE: usize = 256 * 1024;
 
@@ -53,6 +56,10 @@ struct Record {
     content_type: Option<String>,
     #[serde(default)]
     location: Option<String>,
+    /// Which request holds the claim: a retried claim write whose first
+    /// attempt landed recognizes its own claim.
+    #[serde(default)]
+    claim: Option<String>,
 }
 
 const IN_PROGRESS: &str = "in_progress";
@@ -129,6 +136,7 @@ async fn handle(db: &Db, req: Request, next: Next) -> Result<Response, Response>
         body: Some(String::from_utf8_lossy(&bytes).into_owned()),
         content_type: header_str(header::CONTENT_TYPE),
         location: header_str(header::LOCATION),
+        claim: None,
     };
     let saved = async {
         db.client
@@ -164,6 +172,7 @@ async fn claim(db: &Db, pk: &str, sk: &str, fingerprint: &str) -> Result<(), Res
         body: None,
         content_type: None,
         location: None,
+        claim: Some(ulid::Ulid::new().to_string()),
     };
     let item = to_item(&record).map_err(|e| ApiError::Unexpected(e).into_response())?;
     // A key is free when unused, expired but not yet deleted by TTL, or an
@@ -174,8 +183,11 @@ async fn claim(db: &Db, pk: &str, sk: &str, fingerprint: &str) -> Result<(), Res
         .table_name(&db.table)
         .set_item(Some(item))
         .condition_expression(
-            "attribute_not_exists(#pk) OR #ttl < :now OR (#state = :progress AND #lock < :now AND #fp = :fp)",
+            "attribute_not_exists(#pk) OR #ttl < :now OR (#state = :progress AND #lock < :now AND #fp = :fp) \
+             OR #claim = :claim",
         )
+        .expression_attribute_names("#claim", "claim")
+        .expression_attribute_values(":claim", s(record.claim.as_deref().unwrap_or_default()))
         .expression_attribute_names("#pk", PK)
         .expression_attribute_names("#ttl", "ttl")
         .expression_attribute_names("#state", "state")
@@ -211,10 +223,15 @@ async fn claim(db: &Db, pk: &str, sk: &str, fingerprint: &str) -> Result<(), Res
             .into_response());
     }
     if old.state != DONE {
-        return Err(ApiError::Conflict(
-            "a request with this Idempotency-Key is still being processed; retry shortly".into(),
-        )
-        .into_response());
+        let mut res =
+            ApiError::Conflict("a request with this Idempotency-Key is still being processed; retry shortly".into())
+                .into_response();
+        // When the claim can be taken over if its request was abandoned.
+        let wait = (old.lock_expires_at - t).clamp(1, LOCK_SECS);
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Err(res);
     }
     Err(replay(old))
 }

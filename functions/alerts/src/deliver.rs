@@ -31,6 +31,8 @@ pub struct Outcome {
     pub duplicates: usize,
     /// Deliveries the recipients' preferences turned off.
     pub muted: usize,
+    /// Emails held for the digest because the hourly cap was reached.
+    pub capped: usize,
     /// Set when the event is not one people are told of, or for the schedule.
     pub note: Option<String>,
 }
@@ -120,10 +122,17 @@ pub async fn handle(st: &AlertsState, event: &Delivered, now: DateTime<Utc>) -> 
         recipients::resolve(st, entry.audience, head.partner_id.as_deref(), &event.detail, head.actor.as_deref())
             .await
             .map_err(HandleError::Transient)?;
+    // Whose hourly email cap the emails count against.
+    let bucket = match (entry.audience, head.partner_id.as_deref()) {
+        (catalog::Audience::Vendor(_), _) | (_, None) => "vendor".to_owned(),
+        (_, Some(p)) => format!("PARTNER#{p}"),
+    };
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
     for person in &people {
-        if let Err(e) = deliver_to(st, &env, &event.detail_type, &head, &rendered, person, now, &mut outcome).await {
+        if let Err(e) =
+            deliver_to(st, &env, &event.detail_type, &head, &rendered, person, &bucket, now, &mut outcome).await
+        {
             tracing::warn!(event_id = %head.event_id, sub = %person.sub, error = format!("{e:#}"), "delivery failed");
             failures.push(format!("{}: {e:#}", person.sub));
         }
@@ -140,6 +149,60 @@ pub async fn handle(st: &AlertsState, event: &Delivered, now: DateTime<Utc>) -> 
     }
 }
 
+/// The digest line of an alert and its digest's due entry.
+fn digest_writes(
+    st: &AlertsState,
+    event_type: &str,
+    head: &Head,
+    rendered: &Rendered,
+    person: &Recipient,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<TransactWriteItem>> {
+    let line = DigestLine {
+        event_id: head.event_id.clone(),
+        event_type: event_type.to_owned(),
+        subject: rendered.subject.clone(),
+        link: rendered.link.clone(),
+        email: person.email.clone(),
+        name: person.name.clone(),
+        occurred_at: head.occurred_at,
+    };
+    let item =
+        to_item(&Stored { keys: digest_line_keys(&person.sub, head.occurred_at, &head.event_id), record: line })?;
+    let due = DIGEST_DUE.put(&st.db, next_digest_at(now, st.cfg.digest_hour_utc), &person.sub)?;
+    Ok(vec![put(st, item)?, due])
+}
+
+/// Takes one of the hour's email slots of `bucket` (a partner, or `vendor`);
+/// `false` once the hour's cap is reached. One conditional ADD per email.
+async fn email_slot(st: &AlertsState, bucket: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    use aws_sdk_dynamodb::error::SdkError;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let res = st
+        .db
+        .client
+        .update_item()
+        .table_name(&st.db.table)
+        .set_key(Some(key(format!("EMAILRATE#{bucket}"), now.format("%Y-%m-%dT%H").to_string())))
+        .update_expression("ADD #n :one SET #ttl = :ttl")
+        .condition_expression("attribute_not_exists(#n) OR #n < :cap")
+        .expression_attribute_names("#n", "sent")
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":cap", AttributeValue::N(st.cfg.email_cap_per_hour.to_string()))
+        .expression_attribute_values(":ttl", AttributeValue::N((now + Duration::days(2)).timestamp().to_string()))
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(e)) if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {
+            Ok(false)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("UpdateItem (email rate)")),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn deliver_to(
     st: &AlertsState,
@@ -148,6 +211,7 @@ async fn deliver_to(
     head: &Head,
     rendered: &Rendered,
     person: &Recipient,
+    bucket: &str,
     now: DateTime<Utc>,
     outcome: &mut Outcome,
 ) -> anyhow::Result<()> {
@@ -184,20 +248,8 @@ async fn deliver_to(
         return Ok(());
     }
     if prefs.digest {
-        let line = DigestLine {
-            event_id: head.event_id.clone(),
-            event_type: event_type.to_owned(),
-            subject: rendered.subject.clone(),
-            link: rendered.link.clone(),
-            email: person.email.clone(),
-            name: person.name.clone(),
-            occurred_at: head.occurred_at,
-        };
-        let item =
-            to_item(&Stored { keys: digest_line_keys(&person.sub, head.occurred_at, &head.event_id), record: line })?;
-        let due = DIGEST_DUE.put(&st.db, next_digest_at(now, st.cfg.digest_hour_utc), &person.sub)?;
         let marker = marker_put(st, &head.event_id, &person.sub, "email", now)?;
-        if once(st, marker, vec![put(st, item)?, due]).await? {
+        if once(st, marker, digest_writes(st, event_type, head, rendered, person, now)?).await? {
             outcome.digested += 1;
         } else {
             outcome.duplicates += 1;
@@ -207,6 +259,17 @@ async fn deliver_to(
     let marker = marker_put(st, &head.event_id, &person.sub, "email", now)?;
     if !once(st, marker, vec![]).await? {
         outcome.duplicates += 1;
+        return Ok(());
+    }
+    if !email_slot(st, bucket, now).await? {
+        // Past the hourly cap: the alert waits for the next digest (nothing is lost).
+        st.db
+            .transact(digest_writes(st, event_type, head, rendered, person, now)?)
+            .await
+            .map_err(anyhow::Error::from)?;
+        tracing::info!(bucket, sub = %person.sub, "hourly email cap reached; alert held for the digest");
+        outcome.capped += 1;
+        outcome.digested += 1;
         return Ok(());
     }
     let sent = async {

@@ -27,6 +27,10 @@ pub struct AlertsConfig {
     pub program_name: String,
     /// Hour (UTC) the daily digest goes out (`DIGEST_HOUR_UTC`, default 7).
     pub digest_hour_utc: u32,
+    /// Emails sent at once per partner (and to vendor staff together) per
+    /// clock hour (`EMAIL_CAP_PER_HOUR`, default 60); past it, alerts wait
+    /// for the next daily digest.
+    pub email_cap_per_hour: u32,
 }
 
 impl AlertsConfig {
@@ -43,6 +47,7 @@ impl AlertsConfig {
             portal_url: required(src, "PORTAL_URL")?,
             program_name: src.get("PROGRAM_NAME").unwrap_or_else(|| "Partner Program".into()),
             digest_hour_utc,
+            email_cap_per_hour: parsed_or(src, "EMAIL_CAP_PER_HOUR", 60u32)?,
         })
     }
 }

@@ -145,6 +145,7 @@ pub async fn alerts_state(cfg: &LocalConfig) -> alerts::AlertsState {
         portal_url: cfg.portal_url.clone(),
         program_name: "Demo Partner Program".into(),
         digest_hour_utc: 7,
+        email_cap_per_hour: 60,
     };
     alerts::AlertsState::new(alerts_cfg, db, &sdk)
 }

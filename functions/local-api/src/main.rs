@@ -21,6 +21,7 @@ fn endpoints() -> LocalEndpoints {
         dynamodb: env_or("PRM_DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
         aws: env_or("PRM_AWS_ENDPOINT", "http://127.0.0.1:5055"),
         region: env_or("AWS_REGION", "us-east-1"),
+        attempt_timeout: None,
     }
 }
 
@@ -257,6 +258,7 @@ async fn token(email: &str, password: Option<&str>) -> anyhow::Result<()> {
         dynamodb: dev["endpoints"]["dynamodb"].as_str().unwrap_or_default().to_owned(),
         aws: dev["endpoints"]["aws"].as_str().unwrap_or_default().to_owned(),
         region: dev["region"].as_str().unwrap_or("us-east-1").to_owned(),
+        attempt_timeout: None,
     };
     let sdk = endpoints.sdk_config().await;
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
