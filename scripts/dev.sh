@@ -25,6 +25,7 @@ stop_api() {
 stop_api
 rm -f .local/dev.json
 cargo build -p local-api
+scripts/web.sh build
 cleanup() {
   trap - EXIT INT TERM
   stop_api

@@ -44,6 +44,8 @@ scripts/emulators.sh start test "$DDB_PORT" "$MOTO_PORT"
 echo "== tests"
 PRM_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT" PRM_TEST_AWS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" \
   cargo test --workspace --locked
+echo "== web portal in a browser (playwright-core, Debian chromium)"
+scripts/web-e2e.sh "$DDB_PORT" "$MOTO_PORT"
 echo "== contract fuzzing (schemathesis against local-api, fixed seed; make fuzz for longer)"
 scripts/contract.sh "$DDB_PORT" "$MOTO_PORT" "${CONTRACT_EXAMPLES:-10}"
 

@@ -7,6 +7,7 @@ pub mod provision;
 pub mod pump;
 pub mod resources;
 pub mod seed;
+pub mod web;
 
 use std::sync::Arc;
 

@@ -98,7 +98,15 @@ async fn dev() -> anyhow::Result<()> {
         bucket_name: bucket.into(),
         dynamodb_meter: None,
     };
-    let app = local_api::app(&cfg).await?;
+    let web_dir = PathBuf::from(env_or("PRM_WEB_DIR", "web/dist"));
+    let web_config = local_api::web::WebConfig {
+        api_url: String::new(),
+        cognito_url: "/_cognito".into(),
+        client_id: pool.client_id.clone(),
+        region: cfg.endpoints.region.clone(),
+        program_name: "Demo Partner Program".into(),
+    };
+    let app = local_api::app(&cfg).await?.merge(local_api::web::router(web_dir, web_config, cfg.endpoints.aws.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port} (is another `make dev` running?)"))?;

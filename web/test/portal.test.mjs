@@ -1,0 +1,151 @@
+// The portal in a real browser (Debian's chromium driven by playwright-core)
+// against a running stack: PRM_DEV_JSON names its dev.json (users, api_url).
+// Screenshots of the pages go to PRM_SCREENSHOTS (default ../.local/screenshots).
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const dev = JSON.parse(readFileSync(process.env.PRM_DEV_JSON ?? '../.local/dev.json', 'utf8'));
+const base = dev.api_url;
+const shots = process.env.PRM_SCREENSHOTS ?? '../.local/screenshots';
+mkdirSync(shots, { recursive: true });
+const user = (email) => dev.users.find((u) => u.email === email);
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function page(width = 1280) {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => {
+    throw e;
+  });
+  return p;
+}
+
+async function signIn(p, email) {
+  await p.goto(`${base}/`);
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill(user(email).password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** A token for setting up data through the API, as the portal gets it. */
+async function token(email) {
+  const res = await fetch(`${base}/_cognito`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+    body: JSON.stringify({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: dev.client_id,
+      AuthParameters: { USERNAME: email, PASSWORD: user(email).password },
+    }),
+  });
+  return (await res.json()).AuthenticationResult.IdToken;
+}
+
+describe('the portal', () => {
+  it('refuses a wrong password with a clear message and signs in with the right one', async () => {
+    const p = await page();
+    await p.goto(`${base}/`);
+    await p.screenshot({ path: `${shots}/sign-in.png` });
+    await p.getByLabel('Email').fill('admin@northwind.example.com');
+    await p.getByLabel('Password').fill('not the password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('alert').filter({ hasText: 'Incorrect email or password.' }).waitFor();
+    await p.getByLabel('Password').fill(user('admin@northwind.example.com').password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Welcome, Northwind Traders' }).waitFor();
+    await p.screenshot({ path: `${shots}/home-partner.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await p.context().close();
+  });
+
+  it('registers a deal with a live conflict warning, and a channel manager approves it', async () => {
+    const n = Date.now();
+    const company = `Widget World ${n}`;
+    const domain = `widget-world-${n}.com`;
+    // Contoso registered the customer first (through the API).
+    const contoso = await token('user@contoso.example.com');
+    const first = await fetch(`${base}/v1/deals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${contoso}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Contoso sees it first', customer: { company_name: company, domain, country: 'DE' },
+        contact: { name: 'Ann', email: `ann@${domain}` }, amount: { amount_minor: 100000, currency: 'EUR' },
+        expected_close_date: '2027-06-30',
+      }),
+    });
+    assert.equal(first.status, 201);
+
+    const p = await page();
+    await signIn(p, 'user@northwind.example.com');
+    await p.getByRole('link', { name: 'Deals' }).click();
+    await p.getByRole('link', { name: 'Register a deal' }).click();
+    await p.getByLabel('Opportunity').fill(`Northwind firewall refresh ${n}`);
+    await p.getByLabel('Company name').fill(company);
+    await p.getByLabel('Web or email domain').fill(`https://www.${domain}/contact`);
+    await p.getByLabel('Country (ISO code)').fill('DE');
+    const warning = p.getByRole('status').filter({ hasText: 'Another partner already has an open registration' });
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /same company domain/);
+    assert.doesNotMatch(await p.content(), /Contoso/, 'the other partner is never named');
+    await p.getByLabel('Contact name').fill('Bob Buyer');
+    await p.getByLabel('Contact email').fill(`bob@${domain}`);
+    await p.getByLabel('Amount').fill('25000');
+    await p.getByLabel('Currency').fill('EUR');
+    await p.getByLabel('Expected close date').fill('2027-03-31');
+    await p.screenshot({ path: `${shots}/register-deal-conflict.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Register' }).click();
+    await p.getByRole('heading', { name: new RegExp(`Northwind firewall refresh ${n}`) }).waitFor();
+    assert.match(await p.textContent('main'), /Registered while another partner had an open registration/);
+    await p.screenshot({ path: `${shots}/deal-detail.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'channel@vendor.example.com');
+    await p.getByRole('link', { name: 'Approvals' }).click();
+    const approve = p.getByRole('button', { name: `Approve Northwind firewall refresh ${n}` });
+    await approve.waitFor();
+    await p.screenshot({ path: `${shots}/approvals.png`, fullPage: true });
+    await approve.click();
+    await approve.waitFor({ state: 'detached' });
+    await p.getByRole('link', { name: 'Deals' }).click();
+    await p.getByLabel('Status').selectOption('approved');
+    await p.getByRole('link', { name: `Northwind firewall refresh ${n}` }).click();
+    await p.getByText('Protected until').waitFor();
+    assert.match(await p.textContent('h1'), /approved/);
+    await p.context().close();
+  });
+
+  it('shows the API problem when a registration is invalid, naming the field', async () => {
+    const p = await page(390);
+    await signIn(p, 'admin@northwind.example.com');
+    await p.goto(`${base}/#/deals/new`);
+    await p.getByLabel('Opportunity').fill('Bad one');
+    await p.getByLabel('Company name').fill('Bad Customer');
+    await p.getByLabel('Web or email domain').fill('not a domain');
+    await p.getByLabel('Country (ISO code)').fill('ZZZ');
+    await p.getByLabel('Contact name').fill('X');
+    await p.getByLabel('Contact email').fill('x@bad-customer.com');
+    await p.getByLabel('Amount').fill('10');
+    await p.getByLabel('Expected close date').fill('2027-03-31');
+    await p.getByRole('button', { name: 'Register' }).click();
+    const problem = p.getByRole('alert');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /customer\.country/);
+    await p.screenshot({ path: `${shots}/register-deal-problem-mobile.png`, fullPage: true });
+    await p.context().close();
+  });
+});
