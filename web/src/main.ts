@@ -7,6 +7,7 @@ import { api } from './api';
 import { current, signOut, type Session } from './auth';
 import { config } from './config';
 import { Approvals, DealDetail, DealList, RegisterDeal } from './pages/deals';
+import { Content } from './pages/content';
 import { Home } from './pages/home';
 import { SignIn } from './pages/signin';
 import { isVendor, Layout, ProblemBox, type Me } from './ui';
@@ -24,6 +25,7 @@ function useRoute(): string {
 function page(route: string, me: Me) {
   const deal = /^\/deals\/([0-9A-Za-z]+)$/.exec(route);
   if (route === '/') return html`<${Home} me=${me} />`;
+  if (route === '/content') return html`<${Content} me=${me} />`;
   if (route === '/deals') return html`<${DealList} me=${me} />`;
   if (route === '/deals/new' && !isVendor(me)) return html`<${RegisterDeal} />`;
   if (deal) return html`<${DealDetail} me=${me} id=${deal[1]} />`;

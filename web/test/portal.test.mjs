@@ -129,6 +129,45 @@ describe('the portal', () => {
     await p.context().close();
   });
 
+  it('lets a vendor upload an asset for gold partners, which a gold partner downloads byte for byte', async () => {
+    const n = Date.now();
+    const title = `Firewall battlecard ${n}`;
+    const pdf = Buffer.from(`%PDF-1.7\n% battlecard ${n}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`);
+    const p = await page();
+    await signIn(p, 'admin@vendor.example.com');
+    await p.getByRole('link', { name: 'Content' }).click();
+    await p.getByLabel('Title').fill(title);
+    await p.getByLabel('Description').fill('Objection handling for the FW range');
+    await p.getByLabel('Tags (comma-separated)').fill('security, battlecard');
+    await p.getByLabel('gold').check();
+    await p.getByLabel('File').setInputFiles({ name: 'battlecard.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await p.getByRole('button', { name: 'Upload and publish' }).click();
+    await p.getByRole('status').filter({ hasText: `"${title}" is published.` }).waitFor();
+    await p.screenshot({ path: `${shots}/content-vendor.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    // Northwind is gold: it sees it; Contoso (silver) does not.
+    await signIn(p, 'user@northwind.example.com');
+    await p.getByRole('link', { name: 'Content' }).click();
+    await p.getByLabel('Tag').fill('battlecard');
+    const popup = p.waitForEvent('popup');
+    await p.getByRole('button', { name: `Download ${title}` }).click();
+    await (await popup).close();
+    const link = p.getByTestId('ready-link');
+    await link.waitFor();
+    const bytes = Buffer.from(await (await fetch(await link.getAttribute('href'))).arrayBuffer());
+    assert.deepEqual(bytes, pdf, 'the partner downloads what the vendor uploaded');
+    await p.getByRole('button', { name: `Share ${title}` }).click();
+    await p.getByRole('status').filter({ hasText: 'Share link' }).waitFor();
+    await p.screenshot({ path: `${shots}/content-partner.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(p, 'user@contoso.example.com');
+    await p.getByRole('link', { name: 'Content' }).click();
+    await p.getByText('No content matches.').or(p.locator('.assets li')).first().waitFor();
+    assert.doesNotMatch(await p.textContent('main'), new RegExp(title));
+    await p.context().close();
+  });
+
   it('shows the API problem when a registration is invalid, naming the field', async () => {
     const p = await page(390);
     await signIn(p, 'admin@northwind.example.com');
