@@ -10,6 +10,7 @@ import { Approvals, DealDetail, DealList, RegisterDeal } from './pages/deals';
 import { Content } from './pages/content';
 import { Home } from './pages/home';
 import { SignIn } from './pages/signin';
+import { CourseView, NewCourse, Training } from './pages/training';
 import { isVendor, Layout, ProblemBox, type Me } from './ui';
 
 function useRoute(): string {
@@ -25,6 +26,10 @@ function useRoute(): string {
 function page(route: string, me: Me) {
   const deal = /^\/deals\/([0-9A-Za-z]+)$/.exec(route);
   if (route === '/') return html`<${Home} me=${me} />`;
+  const course = /^\/training\/([0-9A-Za-z]+)$/.exec(route);
+  if (route === '/training') return html`<${Training} me=${me} />`;
+  if (route === '/training/new' && me.roles.includes('vendor-admin')) return html`<${NewCourse} />`;
+  if (course) return html`<${CourseView} me=${me} id=${course[1]} />`;
   if (route === '/content') return html`<${Content} me=${me} />`;
   if (route === '/deals') return html`<${DealList} me=${me} />`;
   if (route === '/deals/new' && !isVendor(me)) return html`<${RegisterDeal} />`;

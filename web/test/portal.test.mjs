@@ -168,6 +168,44 @@ describe('the portal', () => {
     await p.context().close();
   });
 
+  it('lets a vendor admin author and publish a course that a partner user passes, certified', async () => {
+    const n = Date.now();
+    const title = `Firewall sizing ${n}`;
+    const p = await page();
+    await signIn(p, 'admin@vendor.example.com');
+    await p.getByRole('link', { name: 'Training' }).click();
+    await p.getByRole('link', { name: 'New course' }).click();
+    await p.locator('#course-title').fill(title);
+    await p.getByLabel('Description').fill('Sizing the FW range for branch offices');
+    await p.getByLabel('Module title').fill('Throughput first');
+    await p.getByLabel('Content (Markdown)').fill('Size on **throughput**, then sessions.');
+    await p.getByLabel('Question', { exact: true }).fill('What do you size first?');
+    await p.getByLabel('Choices, one per line').fill('Colour\nThroughput\nSessions');
+    await p.getByLabel('Right choices (numbers, comma-separated)').fill('2');
+    await p.getByLabel('Certification name').fill(`FW Associate ${n}`);
+    await p.getByRole('button', { name: 'Save draft' }).click();
+    await p.getByRole('button', { name: 'Publish' }).click();
+    await p.getByRole('button', { name: 'Publish' }).waitFor({ state: 'detached' });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'user@northwind.example.com');
+    await p.getByRole('link', { name: 'Training' }).click();
+    await p.getByRole('link', { name: title }).click();
+    await p.getByRole('button', { name: 'Enroll' }).click();
+    await p.getByRole('button', { name: 'Mark module 1 done' }).click();
+    await p.getByText('Done', { exact: true }).waitFor();
+    await p.getByLabel('Throughput').check();
+    await p.screenshot({ path: `${shots}/course-quiz.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Submit answers' }).click();
+    const result = p.getByRole('status').filter({ hasText: 'Passed: 100 %' });
+    await result.waitFor();
+    assert.match(await result.textContent(), new RegExp(`Certified: FW Associate ${n}, valid until`));
+    await p.getByRole('link', { name: 'Training' }).click();
+    await p.getByRole('cell', { name: `FW Associate ${n}` }).waitFor();
+    await p.screenshot({ path: `${shots}/training.png`, fullPage: true });
+    await p.context().close();
+  });
+
   it('shows the API problem when a registration is invalid, naming the field', async () => {
     const p = await page(390);
     await signIn(p, 'admin@northwind.example.com');
