@@ -9,6 +9,7 @@ import { config } from './config';
 import { Approvals, DealDetail, DealList, RegisterDeal } from './pages/deals';
 import { Content } from './pages/content';
 import { Home } from './pages/home';
+import { Mdf } from './pages/mdf';
 import { SignIn } from './pages/signin';
 import { CourseView, NewCourse, Training } from './pages/training';
 import { isVendor, Layout, ProblemBox, type Me } from './ui';
@@ -30,6 +31,7 @@ function page(route: string, me: Me) {
   if (route === '/training') return html`<${Training} me=${me} />`;
   if (route === '/training/new' && me.roles.includes('vendor-admin')) return html`<${NewCourse} />`;
   if (course) return html`<${CourseView} me=${me} id=${course[1]} />`;
+  if (route === '/mdf') return html`<${Mdf} me=${me} />`;
   if (route === '/content') return html`<${Content} me=${me} />`;
   if (route === '/deals') return html`<${DealList} me=${me} />`;
   if (route === '/deals/new' && !isVendor(me)) return html`<${RegisterDeal} />`;

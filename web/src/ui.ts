@@ -27,7 +27,7 @@ export function Layout(props: { me: Me; program: string; onSignOut: () => void; 
     <header class="top">
       <div class="brand">${props.program}</div>
       <nav aria-label="Main">
-        ${link('/', 'Home')} ${link('/content', 'Content')} ${link('/training', 'Training')} ${link('/deals', 'Deals')} ${vendor ? link('/approvals', 'Approvals') : null}
+        ${link('/', 'Home')} ${link('/content', 'Content')} ${link('/training', 'Training')} ${link('/deals', 'Deals')} ${link('/mdf', 'Funds')} ${vendor ? link('/approvals', 'Approvals') : null}
       </nav>
       <div class="who">
         <span>${me.email}${me.partner ? html` · ${me.partner.name}` : vendor ? ' · vendor' : ''}</span>

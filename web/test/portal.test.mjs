@@ -206,6 +206,56 @@ describe('the portal', () => {
     await p.context().close();
   });
 
+  it('funds a partner, which requests, is approved and claims with a proof file', async () => {
+    const n = Date.now();
+    const title = `Security roadshow ${n}`;
+    const p = await page();
+    await signIn(p, 'admin@vendor.example.com');
+    await p.getByRole('link', { name: 'Funds' }).click();
+    await p.getByText('Allocate funds').click();
+    await p.getByLabel('Partner').selectOption({ label: 'Fabrikam Distribution' });
+    await p.getByLabel('Amount to allocate').fill('10000');
+    await p.getByRole('button', { name: 'Allocate', exact: true }).click();
+    await p.getByRole('status').filter({ hasText: 'Allocated $10,000.00 to Fabrikam Distribution' }).waitFor();
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'user@fabrikam.example.com');
+    await p.getByRole('link', { name: 'Funds' }).click();
+    const balances = p.getByLabel('Balances');
+    await balances.getByText('$10,000.00').first().waitFor();
+    await p.getByText('Request funds').click();
+    await p.getByLabel('Activity title').fill(title);
+    await p.getByLabel('What you will do').fill('Three city roadshow with a customer panel');
+    await p.getByLabel('Starts').fill('2026-10-05');
+    await p.getByLabel('Ends').fill('2026-10-07');
+    await p.getByLabel('Amount requested (USD)').fill('4000');
+    await p.getByLabel('Expected leads').fill('40');
+    await p.getByRole('button', { name: 'Submit request' }).click();
+    await p.getByRole('cell', { name: new RegExp(title) }).waitFor();
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'channel@vendor.example.com');
+    await p.getByRole('link', { name: 'Funds' }).click();
+    await p.getByRole('button', { name: `Approve ${title}` }).click();
+    await p.getByRole('button', { name: `Approve ${title}` }).waitFor({ state: 'detached' });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'user@fabrikam.example.com');
+    await p.getByRole('link', { name: 'Funds' }).click();
+    await p.getByText('Claim', { exact: true }).click();
+    await p.getByLabel('Amount claimed (USD)').fill('3000');
+    await p.getByLabel('Leads generated').fill('52');
+    await p.getByLabel('Attendees').fill('180');
+    await p.getByLabel('Proof of performance').setInputFiles({
+      name: 'attendance.pdf', mimeType: 'application/pdf', buffer: Buffer.from(`%PDF-1.4 attendance ${n}`),
+    });
+    await p.getByRole('button', { name: 'Submit claim' }).click();
+    await p.getByRole('cell', { name: 'attendance.pdf' }).waitFor();
+    await balances.getByText('$3,000.00').waitFor();
+    await p.screenshot({ path: `${shots}/funds-partner.png`, fullPage: true });
+    await p.context().close();
+  });
+
   it('shows the API problem when a registration is invalid, naming the field', async () => {
     const p = await page(390);
     await signIn(p, 'admin@northwind.example.com');
