@@ -9,7 +9,10 @@ import { config } from './config';
 import { Approvals, DealDetail, DealList, RegisterDeal } from './pages/deals';
 import { Content } from './pages/content';
 import { Home } from './pages/home';
+import { Inbox } from './pages/inbox';
+import { Leads } from './pages/leads';
 import { Mdf } from './pages/mdf';
+import { Partners, PartnerView, Reports } from './pages/partners';
 import { SignIn } from './pages/signin';
 import { CourseView, NewCourse, Training } from './pages/training';
 import { isVendor, Layout, ProblemBox, type Me } from './ui';
@@ -31,6 +34,12 @@ function page(route: string, me: Me) {
   if (route === '/training') return html`<${Training} me=${me} />`;
   if (route === '/training/new' && me.roles.includes('vendor-admin')) return html`<${NewCourse} />`;
   if (course) return html`<${CourseView} me=${me} id=${course[1]} />`;
+  const partner = /^\/partners\/([0-9A-Za-z]+)$/.exec(route);
+  if (route === '/partners' && isVendor(me)) return html`<${Partners} me=${me} />`;
+  if (partner) return html`<${PartnerView} me=${me} id=${partner[1]} />`;
+  if (route === '/reports' && isVendor(me)) return html`<${Reports} />`;
+  if (route === '/leads') return html`<${Leads} me=${me} />`;
+  if (route === '/notifications') return html`<${Inbox} />`;
   if (route === '/mdf') return html`<${Mdf} me=${me} />`;
   if (route === '/content') return html`<${Content} me=${me} />`;
   if (route === '/deals') return html`<${DealList} me=${me} />`;
@@ -64,6 +73,20 @@ function App(props: { program: string }) {
     location.hash = '#/';
   };
   return html`<${Layout} me=${me} program=${props.program} onSignOut=${out}>${page(route, me)}</${Layout}>`;
+}
+
+/** A deep link from an email or a notification (`/deals/{id}`, ...) as the page's own route. */
+function deepLink(path: string): string {
+  const course = /^\/training\/courses\/([0-9A-Za-z]+)/.exec(path);
+  if (course) return `/training/${course[1]}`;
+  const deal = /^\/deals\/([0-9A-Za-z]+)/.exec(path);
+  if (deal) return `/deals/${deal[1]}`;
+  for (const section of ['/leads', '/mdf', '/training', '/deals']) if (path.startsWith(section)) return section;
+  if (path.startsWith('/program')) return '/reports';
+  return '/';
+}
+if (location.pathname !== '/' && location.pathname !== '/index.html') {
+  history.replaceState(null, '', `/#${deepLink(location.pathname)}`);
 }
 
 config().then(

@@ -27,7 +27,8 @@ export function Layout(props: { me: Me; program: string; onSignOut: () => void; 
     <header class="top">
       <div class="brand">${props.program}</div>
       <nav aria-label="Main">
-        ${link('/', 'Home')} ${link('/content', 'Content')} ${link('/training', 'Training')} ${link('/deals', 'Deals')} ${link('/mdf', 'Funds')} ${vendor ? link('/approvals', 'Approvals') : null}
+        ${link('/', 'Home')} ${link('/content', 'Content')} ${link('/training', 'Training')} ${link('/deals', 'Deals')} ${link('/leads', 'Leads')} ${link('/mdf', 'Funds')} ${link('/notifications', 'Notifications')} ${vendor ? link('/approvals', 'Approvals') : null} ${vendor ? link('/partners', 'Partners') : me.partner_id ? link(`/partners/${me.partner_id}`, 'Team') : null}
+        ${vendor ? link('/reports', 'Reports') : null}
       </nav>
       <div class="who">
         <span>${me.email}${me.partner ? html` · ${me.partner.name}` : vendor ? ' · vendor' : ''}</span>

@@ -256,6 +256,72 @@ describe('the portal', () => {
     await p.context().close();
   });
 
+  it('lets a vendor add a partner and invite its admin, distribute a lead that the partner accepts, and read the report', async () => {
+    const n = Date.now();
+    const p = await page();
+    await signIn(p, 'admin@vendor.example.com');
+    await p.getByRole('link', { name: 'Partners' }).click();
+    await p.getByText('Add a partner').click();
+    await p.getByLabel('Company name').fill(`Tailspin ${n}`);
+    await p.locator('#partner-type').selectOption('msp');
+    await p.locator('#partner-tier').selectOption('silver');
+    await p.locator('#partner-region').fill('LATAM');
+    await p.locator('#partner-country').fill('BR');
+    await p.locator('#partner-email').fill(`ops@tailspin-${n}.com`);
+    await p.getByRole('button', { name: 'Add partner' }).click();
+    await p.getByRole('heading', { name: new RegExp(`Tailspin ${n}`) }).waitFor();
+    await p.locator('#invite-email').fill(`admin@tailspin-${n}.com`);
+    await p.locator('#invite-name').fill('Tia Admin');
+    await p.locator('#invite-role').selectOption('partner-admin');
+    await p.getByRole('button', { name: 'Send invitation' }).click();
+    await p.getByRole('status').filter({ hasText: `admin@tailspin-${n}.com is invited` }).waitFor();
+    await p.getByRole('cell', { name: `admin@tailspin-${n}.com` }).waitFor();
+
+    await p.getByRole('link', { name: 'Leads' }).click();
+    await p.getByText('Create a lead').click();
+    await p.locator('#lead-company').fill(`Prospect ${n}`);
+    await p.locator('#lead-domain').fill(`prospect-${n}.com`);
+    await p.locator('#lead-region').fill('NA');
+    await p.locator('#lead-interest').fill('firewall');
+    await p.locator('#lead-contact').fill('Pat');
+    await p.locator('#lead-email').fill(`pat@prospect-${n}.com`);
+    await p.getByRole('button', { name: 'Create and distribute' }).click();
+    await p.getByRole('status').filter({ hasText: `Prospect ${n} was assigned.` }).waitFor();
+    await p.locator('li', { hasText: `Prospect ${n}` }).getByRole('button', { name: 'Why this partner?' }).click();
+    await p.getByRole('cell', { name: 'Northwind Traders' }).first().waitFor();
+    await p.screenshot({ path: `${shots}/leads-vendor.png`, fullPage: true });
+    await p.getByRole('link', { name: 'Reports' }).click();
+    await p.getByRole('heading', { name: 'Partners by tier' }).waitFor();
+    await p.screenshot({ path: `${shots}/report.png`, fullPage: true });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(p, 'admin@northwind.example.com');
+    await p.getByRole('link', { name: 'Leads' }).click();
+    await p.getByRole('button', { name: `Accept Prospect ${n}` }).click();
+    await p.locator('li', { hasText: `Prospect ${n}` }).getByText('accepted').waitFor();
+    await p.getByRole('link', { name: 'Notifications' }).click();
+    const box = p.getByRole('checkbox', { name: 'DealApproved: email' });
+    await box.waitFor();
+    const was = await box.isChecked();
+    await box.setChecked(!was);
+    await p.getByRole('button', { name: 'Save preferences' }).click();
+    await p.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+    await p.reload();
+    await p.getByRole('checkbox', { name: 'DealApproved: email' }).waitFor();
+    assert.equal(await p.getByRole('checkbox', { name: 'DealApproved: email' }).isChecked(), !was);
+    await p.screenshot({ path: `${shots}/notifications.png`, fullPage: true });
+    await p.context().close();
+  });
+
+  it('opens an email deep link on the right page', async () => {
+    const p = await page();
+    await signIn(p, 'user@northwind.example.com');
+    await p.goto(`${base}/training/certifications`);
+    await p.getByRole('heading', { name: 'Training' }).waitFor();
+    assert.match(p.url(), /#\/training$/);
+    await p.context().close();
+  });
+
   it('shows the API problem when a registration is invalid, naming the field', async () => {
     const p = await page(390);
     await signIn(p, 'admin@northwind.example.com');

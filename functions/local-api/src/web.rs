@@ -46,6 +46,18 @@ pub fn router(dir: PathBuf, config: WebConfig, cognito_endpoint: String) -> Rout
         .route("/assets/{*file}", get(asset))
         .route("/favicon.svg", get(asset))
         .route("/_cognito", post(cognito))
+        // Deep links of emails and notifications (`{portal}/deals/{id}`, ...): the page routes them.
+        .route("/deals", get(index))
+        .route("/deals/{*rest}", get(index))
+        .route("/leads", get(index))
+        .route("/leads/{*rest}", get(index))
+        .route("/mdf", get(index))
+        .route("/mdf/{*rest}", get(index))
+        .route("/training", get(index))
+        .route("/training/{*rest}", get(index))
+        .route("/program", get(index))
+        .route("/program/{*rest}", get(index))
+        .route("/onboarding", get(index))
         .with_state(web)
 }
 
