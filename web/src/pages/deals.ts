@@ -17,6 +17,7 @@ export interface Deal {
   review_overdue?: boolean;
   conflict?: { conflict: boolean; reasons: string[] } | null;
   notes?: string | null;
+  extension_request?: { days: number; reason?: string | null; requested_at: string } | null;
   history: { at: string; by: string; from?: string | null; to: string; reason?: string | null }[];
 }
 
@@ -206,6 +207,19 @@ export function DealDetail(props: { me: Me; id: string }) {
       ? html`<div class="actions">
           <button type="button" onClick=${() => act('close', { outcome: 'won' })}>Closed won</button>
           <button type="button" class="secondary" onClick=${() => act('close', { outcome: 'lost' })}>Closed lost</button>
+          ${deal.extension_request
+            ? html`<span>Extension of ${deal.extension_request.days} days requested ${date(deal.extension_request.requested_at)}</span>`
+            : html`<label for="ext-reason">Why more time</label>
+                <input id="ext-reason" value=${reason} onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)} />
+                <button type="button" class="secondary" onClick=${() => act('extension', { days: 30, ...(reason ? { reason } : {}) })}>Request 30 more days</button>`}
+        </div>`
+      : null}
+    ${vendor && deal.status === 'approved'
+      ? html`<div class="actions">
+          ${deal.extension_request
+            ? html`<span>The partner asks for ${deal.extension_request.days} more days${deal.extension_request.reason ? `: ${deal.extension_request.reason}` : ''}.</span>
+                <button type="button" onClick=${() => act('extension', { days: deal.extension_request!.days })}>Grant extension</button>`
+            : html`<button type="button" class="secondary" onClick=${() => act('extension', { days: 30 })}>Extend protection by 30 days</button>`}
         </div>`
       : null}
     <h2>History</h2>

@@ -31,11 +31,15 @@ export function Home(props: { me: Me }) {
           ]);
         } else {
           const soon = Date.now() + 14 * 86_400_000;
-          const [leads, deals, announcements] = await Promise.all([
+          const [leads, deals, announcements, requests, courses] = await Promise.all([
             api<Page<any>>('GET', '/v1/leads?status=assigned&limit=100'),
             api<Page<any>>('GET', '/v1/deals?status=approved&limit=100'),
             api<Page<any>>('GET', '/v1/announcements?limit=5'),
+            api<Page<any>>('GET', '/v1/mdf/requests?status=approved&limit=100'),
+            api<Page<any>>('GET', '/v1/courses?limit=100'),
           ]);
+          const certs = await api<Page<any>>('GET', '/v1/certifications?limit=100');
+          const held = new Set(certs.items.filter((c) => c.user_email === me.email).map((c) => c.course_id));
           setSections([
             { title: 'Leads to accept', items: leads.items.map((l) => ({ label: l.company_name, href: '/deals', detail: l.accept_by ? `answer by ${date(l.accept_by)}` : undefined })) },
             {
@@ -43,6 +47,16 @@ export function Home(props: { me: Me }) {
               items: deals.items
                 .filter((d) => d.protection_expires_at && Date.parse(d.protection_expires_at) < soon)
                 .map((d) => ({ label: d.title, href: `/deals/${d.id}`, detail: `ends ${date(d.protection_expires_at)}` })),
+            },
+            {
+              title: 'Claims due',
+              items: requests.items
+                .filter((r) => (r.claimable_minor ?? 0) > 0)
+                .map((r) => ({ label: r.title, href: '/mdf', detail: r.claim_deadline ? `claim by ${date(r.claim_deadline)}` : undefined })),
+            },
+            {
+              title: 'Courses to finish',
+              items: courses.items.filter((c) => !held.has(c.id)).map((c) => ({ label: c.title, href: `/training/${c.id}`, detail: c.certification?.name })),
             },
             { title: 'Announcements', items: announcements.items.map((a) => ({ label: a.title, href: '/', detail: a.body })) },
           ]);
