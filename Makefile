@@ -95,6 +95,8 @@ deploy: $(INFRA_NPM) $(BUILD_VENV)/.installed
 	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --exclude local-api --exclude prm-tests
 	cd infra && PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" CDK_DISABLE_VERSION_CHECK=1 \
 	  npx cdk deploy -c stage=$(STAGE) $(CDK_ARGS)
+	scripts/web.sh build
+	cd infra && npx tsx scripts/deploy-web.ts $(STAGE)
 
 clean:
 	scripts/emulators.sh stop dev || true

@@ -104,8 +104,13 @@ export class Auth extends Construct {
     this.client = this.userPool.addClient('Portal', {
       userPoolClientName: c.name,
       generateSecret: false,
-      // SRP from the browser; the password flows exist only in the local emulator.
-      authFlows: { userSrp: c.explicit_auth_flows.includes('ALLOW_USER_SRP_AUTH') },
+      // The web portal signs in with USER_PASSWORD_AUTH over TLS to Cognito's own
+      // endpoint (the password never reaches the API); SRP stays allowed for other clients.
+      // The admin flows (ADMIN_USER_PASSWORD_AUTH) exist only in the local emulator.
+      authFlows: {
+        userSrp: c.explicit_auth_flows.includes('ALLOW_USER_SRP_AUTH'),
+        userPassword: c.explicit_auth_flows.includes('ALLOW_USER_PASSWORD_AUTH'),
+      },
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       readAttributes,

@@ -10,6 +10,7 @@ import { Events } from './events';
 import { Functions } from './functions';
 import { Notifications } from './notifications';
 import { Observability } from './observability';
+import { Web } from './web';
 import { stageConfig } from './stage';
 
 export class PrmStack extends Stack {
@@ -43,7 +44,17 @@ export class PrmStack extends Stack {
       api: api.httpApi,
     });
 
+    const web = new Web(this, 'Web', {
+      stage,
+      accessLogs: data.accessLogs,
+      connectSources: [api.url, `https://cognito-idp.${this.region}.amazonaws.com`],
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'PortalBucketName', { value: web.bucket.bucketName });
+    new CfnOutput(this, 'PortalDistributionId', { value: web.distribution.distributionId });
+    new CfnOutput(this, 'PortalUrl', { value: `https://${web.distribution.distributionDomainName}` });
+    new CfnOutput(this, 'Region', { value: this.region });
     new CfnOutput(this, 'UserPoolId', { value: auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: auth.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: data.table.tableName });

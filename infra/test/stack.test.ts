@@ -87,7 +87,7 @@ describe('table', () => {
 describe('buckets', () => {
   it('block every kind of public access and refuse plain HTTP', () => {
     const buckets = dev.findResources('AWS::S3::Bucket');
-    assert.equal(Object.keys(buckets).length, 2);
+    assert.equal(Object.keys(buckets).length, 3, 'files, access logs, web portal');
     for (const [id, b] of Object.entries(buckets)) {
       assert.deepEqual(b.Properties.PublicAccessBlockConfiguration, {
         BlockPublicAcls: true,
@@ -141,7 +141,11 @@ describe('user pool', () => {
     assert.ok(client.WriteAttributes.every((a: string) => !a.startsWith('custom:')), `writes ${client.WriteAttributes}`);
     assert.equal(client.GenerateSecret, false);
     assert.equal(client.PreventUserExistenceErrors, 'ENABLED');
-    assert.deepEqual(client.ExplicitAuthFlows.filter((f: string) => f.includes('PASSWORD')), [], 'no password flows in AWS');
+    assert.deepEqual(
+      client.ExplicitAuthFlows.filter((f: string) => f.includes('PASSWORD')).sort(),
+      ['ALLOW_USER_PASSWORD_AUTH'],
+      'the portal signs in with the user password flow; no admin password flow in AWS',
+    );
   });
 
   it('has the password policy, optional MFA and no self sign-up', () => {
@@ -371,5 +375,27 @@ describe('stage configuration', () => {
       }
     }
     assert.ok(count > 0);
+  });
+});
+
+describe('web portal', () => {
+  it('is served from a private bucket through CloudFront with origin access control, HTTPS only', () => {
+    const dist = only(prod, 'AWS::CloudFront::Distribution').DistributionConfig;
+    assert.equal(dist.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+    assert.deepEqual(dist.DefaultCacheBehavior.AllowedMethods, ['GET', 'HEAD']);
+    assert.equal(dist.DefaultRootObject, 'index.html');
+    assert.ok(dist.Origins[0].OriginAccessControlId, 'origin access control');
+    assert.deepEqual(
+      dist.CustomErrorResponses.map((r: Json) => [r.ErrorCode, r.ResponseCode, r.ResponsePagePath]),
+      [[403, 200, '/index.html'], [404, 200, '/index.html']],
+      'deep links answer the page',
+    );
+    prod.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    const headers = only(prod, 'AWS::CloudFront::ResponseHeadersPolicy').ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    assert.ok(headers.StrictTransportSecurity && headers.ContentSecurityPolicy && headers.FrameOptions);
+    // Only CloudFront reads the portal's bucket.
+    const policies = Object.values(prod.findResources('AWS::S3::BucketPolicy')).map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    assert.ok(policies.some((p) => p.includes('cloudfront.amazonaws.com') && p.includes('AWS:SourceArn')));
+    assert.equal(Object.keys(prod.findResources('AWS::S3::Bucket')).length, 3);
   });
 });
