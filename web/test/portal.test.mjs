@@ -121,6 +121,7 @@ describe('the portal', () => {
     await p.screenshot({ path: `${shots}/approvals.png`, fullPage: true });
     await approve.click();
     await approve.waitFor({ state: 'detached' });
+    await p.getByRole('heading', { name: 'Fund requests' }).waitFor();
     await p.getByRole('link', { name: 'Deals' }).click();
     await p.getByLabel('Status').selectOption('approved');
     await p.getByRole('link', { name: `Northwind firewall refresh ${n}` }).click();
@@ -310,6 +311,37 @@ describe('the portal', () => {
     await p.getByRole('checkbox', { name: 'DealApproved: email' }).waitFor();
     assert.equal(await p.getByRole('checkbox', { name: 'DealApproved: email' }).isChecked(), !was);
     await p.screenshot({ path: `${shots}/notifications.png`, fullPage: true });
+    await p.context().close();
+  });
+
+  it('lets an invited person sign in with the emailed temporary password and choose a new one', async () => {
+    const n = Date.now();
+    const email = `new.seller.${n}@northwind.example.com`;
+    const p = await page();
+    await signIn(p, 'admin@northwind.example.com');
+    await p.getByRole('link', { name: 'Team' }).click();
+    await p.locator('#invite-email').fill(email);
+    await p.locator('#invite-name').fill('New Seller');
+    await p.getByRole('button', { name: 'Send invitation' }).click();
+    await p.getByRole('status').filter({ hasText: `${email} is invited` }).waitFor();
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    // The invitation email, as the emulated SES accepted it.
+    let temporary;
+    for (let i = 0; i < 20 && !temporary; i += 1) {
+      const data = await (await fetch(`${dev.endpoints.aws}/moto-api/data.json`)).json().catch(() => ({}));
+      const mail = (data?.ses?.Message ?? []).find((m) => (m.destinations?.ToAddresses ?? []).includes(email));
+      temporary = mail && /Temporary password: (?:<code>)?([^<\s]+)/.exec(mail.body)?.[1];
+      if (!temporary) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(temporary, 'the invitation carries a temporary password');
+    await p.getByLabel('Email').fill(email);
+    await p.getByLabel('Password').fill(temporary);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    await p.screenshot({ path: `${shots}/new-password.png` });
+    await p.getByLabel('New password').fill(`Chosen-Passw0rd-${n}!`);
+    await p.getByRole('button', { name: 'Set password and sign in' }).click();
+    await p.getByRole('heading', { name: 'Welcome, Northwind Traders' }).waitFor();
     await p.context().close();
   });
 

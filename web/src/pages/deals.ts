@@ -229,22 +229,35 @@ export function DealDetail(props: { me: Me; id: string }) {
   </section>`;
 }
 
-/** Vendor staff: registrations waiting, oldest first, with how long they have waited. */
+interface Waiting {
+  id: string;
+  title?: string;
+  request_id?: string;
+  amount?: Money;
+  requested_amount?: Money;
+  created_at: string;
+}
+
+/** Vendor staff: registrations, fund requests and claims waiting, oldest first, with how long they have waited. */
 export function Approvals() {
   const [deals, setDeals] = useState<Deal[] | undefined>();
+  const [requests, setRequests] = useState<Waiting[] | undefined>();
+  const [claims, setClaims] = useState<Waiting[] | undefined>();
   const [error, setError] = useState<unknown>();
+  const oldest = <T extends { created_at: string }>(xs: T[]) => [...xs].sort((a, b) => a.created_at.localeCompare(b.created_at));
   const load = () =>
-    api<Page<Deal>>('GET', '/v1/deals?status=submitted&limit=100').then(
-      (p) => setDeals([...p.items].sort((a, b) => a.created_at.localeCompare(b.created_at))),
-      setError,
-    );
+    Promise.all([
+      api<Page<Deal>>('GET', '/v1/deals?status=submitted&limit=100').then((p) => setDeals(oldest(p.items))),
+      api<Page<Waiting>>('GET', '/v1/mdf/requests?status=submitted&limit=100').then((p) => setRequests(oldest(p.items))),
+      api<Page<Waiting>>('GET', '/v1/mdf/claims?status=submitted&limit=100').then((p) => setClaims(oldest(p.items))),
+    ]).catch(setError);
   useEffect(() => {
     load();
   }, []);
-  const approve = async (id: string) => {
+  const approve = async (path: string) => {
     setError(undefined);
     try {
-      await api('POST', `/v1/deals/${id}/approve`, {});
+      await api('POST', path, {});
       await load();
     } catch (e) {
       setError(e);
@@ -269,10 +282,28 @@ export function Approvals() {
                 <td>${d.customer.company_name}</td>
                 <td>${money(d.amount)}</td>
                 <td>${age(d.created_at)}${d.review_overdue ? ' (past the review SLA)' : ''}</td>
-                <td><button type="button" onClick=${() => approve(d.id)} aria-label=${`Approve ${d.title}`}>Approve</button></td>
+                <td><button type="button" onClick=${() => approve(`/v1/deals/${d.id}/approve`)} aria-label=${`Approve ${d.title}`}>Approve</button></td>
               </tr>`,
             )}
           </tbody>
+        </table>`
+      : null}
+    <h2>Fund requests</h2>
+    ${requests && !requests.length ? html`<${Empty}>No fund request is waiting.</${Empty}>` : null}
+    ${requests && requests.length
+      ? html`<table>
+          <thead><tr><th scope="col">Activity</th><th scope="col">Requested</th><th scope="col">Waiting</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
+          <tbody>${requests.map((r) => html`<tr><td>${r.title}</td><td>${money(r.requested_amount)}</td><td>${age(r.created_at)}</td>
+            <td><button type="button" onClick=${() => approve(`/v1/mdf/requests/${r.id}/approve`)} aria-label=${`Approve request ${r.title}`}>Approve</button></td></tr>`)}</tbody>
+        </table>`
+      : null}
+    <h2>Claims</h2>
+    ${claims && !claims.length ? html`<${Empty}>No claim is waiting.</${Empty}>` : null}
+    ${claims && claims.length
+      ? html`<table>
+          <thead><tr><th scope="col">Claim</th><th scope="col">Amount</th><th scope="col">Waiting</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
+          <tbody>${claims.map((c) => html`<tr><td><a href="#/mdf">${c.id.slice(-8)}</a></td><td>${money(c.amount)}</td><td>${age(c.created_at)}</td>
+            <td><button type="button" onClick=${() => approve(`/v1/mdf/claims/${c.id}/approve`)} aria-label=${`Approve claim ${c.id.slice(-8)}`}>Approve</button></td></tr>`)}</tbody>
         </table>`
       : null}
   </section>`;
