@@ -11,13 +11,8 @@ examples=${3:-${CONTRACT_EXAMPLES:-5}}
 seed=${4:-${CONTRACT_SEED:-20261204}}
 port=${CONTRACT_API_PORT:-3010}
 run=.local/run/contract
-rm -rf "$run"; mkdir -p "$run"
-PRM_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb" PRM_AWS_ENDPOINT="http://127.0.0.1:$moto" PRM_API_PORT="$port" \
-  PRM_DEV_JSON="$run/dev.json" LOG_LEVEL=warn target/debug/local-api dev >"$run/api.log" 2>&1 &
-api=$!
-trap 'kill "$api" 2>/dev/null || true; wait "$api" 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do [ -f "$run/dev.json" ] && break; kill -0 "$api" || { cat "$run/api.log"; exit 1; }; sleep 0.2; done
-[ -f "$run/dev.json" ] || { echo "local-api did not start"; cat "$run/api.log"; exit 1; }
+. scripts/local-api.sh
+start_local_api "$ddb" "$moto" "$port" "$run"
 failed=0
 total_passed=0; total_failed=0
 for user in admin@vendor.example.com admin@northwind.example.com user@contoso.example.com; do

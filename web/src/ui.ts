@@ -1,6 +1,7 @@
 // Shared pieces: the layout, problem display, form fields.
 import { html } from 'htm/preact';
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { Problem } from './api';
 
 export interface Me {
@@ -91,3 +92,23 @@ export function fieldError(error: unknown, field: string): string | undefined {
 }
 
 export const Empty = (props: { children: ComponentChildren }) => html`<p class="empty">${props.children}</p>`;
+
+/** A form's text fields, its problem and its success message; `run` wraps a submit handler. */
+export function useForm<T extends Record<string, string>>(initial: T) {
+  const [f, setF] = useState(initial);
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState('');
+  const set = (k: keyof T) => (v: string) => setF((x) => ({ ...x, [k]: v }));
+  const run = (action: () => Promise<string | void>) => async (e?: Event) => {
+    e?.preventDefault();
+    setError(undefined);
+    setDone('');
+    try {
+      const message = await action();
+      if (message) setDone(message);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return { f, setF, set, error, setError, done, run, err: (field: string) => fieldError(error, field) };
+}

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, date, type Page } from '../api';
-import { Empty, Field, fieldError, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, isVendor, ProblemBox, useForm, type Me } from '../ui';
 
 interface Lead {
   id: string;
@@ -95,30 +95,19 @@ export function Leads(props: { me: Me }) {
 }
 
 function NewLead(props: { onDone: () => void }) {
-  const [f, setF] = useState({ company: '', domain: '', country: 'US', region: 'NA', interest: '', contact: '', email: '' });
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setDone('');
-    try {
-      const l = await api<Lead>('POST', '/v1/leads', {
-        company_name: f.company,
-        domain: f.domain,
-        country: f.country,
-        region: f.region,
-        product_interest: f.interest.split(',').map((x) => x.trim()).filter(Boolean),
-        contact: { name: f.contact, email: f.email },
-      });
-      setDone(l.status === 'assigned' ? `${f.company} was assigned.` : `${f.company} is waiting: no partner is eligible.`);
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const err = (field: string) => fieldError(error, field);
+  const { f, set, error, done, run, err } = useForm({ company: '', domain: '', country: 'US', region: 'NA', interest: '', contact: '', email: '' });
+  const submit = run(async () => {
+    const l = await api<Lead>('POST', '/v1/leads', {
+      company_name: f.company,
+      domain: f.domain,
+      country: f.country,
+      region: f.region,
+      product_interest: f.interest.split(',').map((x) => x.trim()).filter(Boolean),
+      contact: { name: f.contact, email: f.email },
+    });
+    props.onDone();
+    return l.status === 'assigned' ? `${f.company} was assigned.` : `${f.company} is waiting: no partner is eligible.`;
+  });
   return html`<details class="card">
     <summary>Create a lead</summary>
     <form onSubmit=${submit} class="grid">

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, date, money, type Money, type Page } from '../api';
-import { Empty, Field, fieldError, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, fieldError, isVendor, ProblemBox, useForm, type Me } from '../ui';
 import { put, type Upload } from '../upload';
 
 interface Balances {
@@ -132,28 +132,18 @@ export function Mdf(props: { me: Me }) {
 
 function Allocate(props: { onDone: () => void }) {
   const [partners, setPartners] = useState<{ id: string; name: string }[]>([]);
-  const [f, setF] = useState({ partner: '', period: currentPeriod(), amount: '', currency: 'USD' });
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState('');
+  const { f, setF, set, error, setError, done, run, err } = useForm({ partner: '', period: currentPeriod(), amount: '', currency: 'USD' });
   useEffect(() => {
     api<Page<{ id: string; name: string }>>('GET', '/v1/partners?limit=100').then((p) => {
       setPartners(p.items);
       setF((x) => ({ ...x, partner: x.partner || p.items[0]?.id || '' }));
     }, setError);
   }, []);
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setDone('');
-    try {
-      await api('POST', '/v1/mdf/allocations', { partner_id: f.partner, period: f.period, amount: { amount_minor: minor(f.amount), currency: f.currency } });
-      setDone(`Allocated ${money({ amount_minor: minor(f.amount), currency: f.currency })} to ${partners.find((p) => p.id === f.partner)?.name} for ${f.period}.`);
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const submit = run(async () => {
+    await api('POST', '/v1/mdf/allocations', { partner_id: f.partner, period: f.period, amount: { amount_minor: minor(f.amount), currency: f.currency } });
+    props.onDone();
+    return `Allocated ${money({ amount_minor: minor(f.amount), currency: f.currency })} to ${partners.find((p) => p.id === f.partner)?.name} for ${f.period}.`;
+  });
   return html`<details class="card">
     <summary>Allocate funds</summary>
     <form onSubmit=${submit} class="grid">
@@ -163,9 +153,9 @@ function Allocate(props: { onDone: () => void }) {
           ${partners.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
         </select>
       </div>
-      <${Field} id="alloc-period" label="Period" value=${f.period} onInput=${set('period')} required error=${fieldError(error, 'period')} hint="e.g. 2026-H2" />
-      <${Field} id="alloc-amount" label="Amount to allocate" type="number" value=${f.amount} onInput=${set('amount')} required error=${fieldError(error, 'amount')} />
-      <${Field} id="alloc-currency" label="Allocation currency" value=${f.currency} onInput=${set('currency')} required error=${fieldError(error, 'amount.currency')} />
+      <${Field} id="alloc-period" label="Period" value=${f.period} onInput=${set('period')} required error=${err('period')} hint="e.g. 2026-H2" />
+      <${Field} id="alloc-amount" label="Amount to allocate" type="number" value=${f.amount} onInput=${set('amount')} required error=${err('amount')} />
+      <${Field} id="alloc-currency" label="Allocation currency" value=${f.currency} onInput=${set('currency')} required error=${err('amount.currency')} />
       <${ProblemBox} error=${error} />
       ${done ? html`<p class="ok" role="status">${done}</p>` : null}
       <button type="submit">Allocate</button>
@@ -173,31 +163,24 @@ function Allocate(props: { onDone: () => void }) {
   </details>`;
 }
 
+const NO_REQUEST = { title: '', description: '', activity: 'event', start: '', end: '', amount: '', leads: '', pipeline: '' };
+
 function RequestFunds(props: { currency: string; onDone: () => void }) {
-  const [f, setF] = useState({ title: '', description: '', activity: 'event', start: '', end: '', amount: '', leads: '', pipeline: '' });
-  const [error, setError] = useState<unknown>();
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    try {
-      await api('POST', '/v1/mdf/requests', {
-        period: currentPeriod(),
-        activity_type: f.activity,
-        title: f.title,
-        description: f.description,
-        start_date: f.start,
-        end_date: f.end,
-        requested_amount: { amount_minor: minor(f.amount), currency: props.currency },
-        expected: { leads: Number(f.leads) || 0, pipeline: { amount_minor: minor(f.pipeline || '0'), currency: props.currency } },
-      });
-      setF({ title: '', description: '', activity: 'event', start: '', end: '', amount: '', leads: '', pipeline: '' });
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const err = (field: string) => fieldError(error, field);
+  const { f, setF, set, error, run, err } = useForm(NO_REQUEST);
+  const submit = run(async () => {
+    await api('POST', '/v1/mdf/requests', {
+      period: currentPeriod(),
+      activity_type: f.activity,
+      title: f.title,
+      description: f.description,
+      start_date: f.start,
+      end_date: f.end,
+      requested_amount: { amount_minor: minor(f.amount), currency: props.currency },
+      expected: { leads: Number(f.leads) || 0, pipeline: { amount_minor: minor(f.pipeline || '0'), currency: props.currency } },
+    });
+    setF(NO_REQUEST);
+    props.onDone();
+  });
   return html`<details class="card">
     <summary>Request funds</summary>
     <form onSubmit=${submit} class="grid">

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, date, type Page } from '../api';
 import { idToken } from '../auth';
 import { config } from '../config';
-import { Empty, Field, fieldError, go, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, go, isVendor, ProblemBox, useForm, type Me } from '../ui';
 
 interface Partner {
   id: string;
@@ -58,24 +58,15 @@ export function Partners(props: { me: Me }) {
 }
 
 function NewPartner(props: { onDone: () => void }) {
-  const [f, setF] = useState({ name: '', type: 'reseller', tier: 'registered', region: 'NA', country: 'US', email: '', specialties: '' });
-  const [error, setError] = useState<unknown>();
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    try {
-      const p = await api<Partner>('POST', '/v1/partners', {
-        name: f.name, type: f.type, tier: f.tier, region: f.region, country: f.country, contact_email: f.email,
-        specialties: f.specialties.split(',').map((x) => x.trim()).filter(Boolean),
-      });
-      props.onDone();
-      go(`/partners/${p.id}`);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const err = (field: string) => fieldError(error, field);
+  const { f, set, error, run, err } = useForm({ name: '', type: 'reseller', tier: 'registered', region: 'NA', country: 'US', email: '', specialties: '' });
+  const submit = run(async () => {
+    const p = await api<Partner>('POST', '/v1/partners', {
+      name: f.name, type: f.type, tier: f.tier, region: f.region, country: f.country, contact_email: f.email,
+      specialties: f.specialties.split(',').map((x) => x.trim()).filter(Boolean),
+    });
+    props.onDone();
+    go(`/partners/${p.id}`);
+  });
   const select = (id: string, label: string, key: keyof typeof f, values: string[]) =>
     html`<div class="field"><label for=${id}>${label}</label><select id=${id} value=${f[key]} onChange=${(e: Event) => set(key)((e.target as HTMLSelectElement).value)}>${values.map((v) => html`<option value=${v}>${v}</option>`)}</select></div>`;
   return html`<details class="card">
@@ -133,27 +124,17 @@ export function PartnerView(props: { me: Me; id: string }) {
 }
 
 function Invite(props: { partnerId: string; onDone: () => void }) {
-  const [f, setF] = useState({ email: '', name: '', role: 'partner-user' });
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setDone('');
-    try {
-      await api('POST', `/v1/partners/${props.partnerId}/users`, f);
-      setDone(`${f.email} is invited: the invitation email carries a temporary password.`);
-      setF({ email: '', name: '', role: 'partner-user' });
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { f, setF, set, error, done, run, err } = useForm({ email: '', name: '', role: 'partner-user' });
+  const submit = run(async () => {
+    await api('POST', `/v1/partners/${props.partnerId}/users`, f);
+    setF({ email: '', name: '', role: 'partner-user' });
+    props.onDone();
+    return `${f.email} is invited: the invitation email carries a temporary password.`;
+  });
   return html`<form onSubmit=${submit} class="grid" aria-label="Invite a person">
     <h3>Invite a person</h3>
-    <${Field} id="invite-email" label="Email" type="email" value=${f.email} onInput=${set('email')} required error=${fieldError(error, 'email')} />
-    <${Field} id="invite-name" label="Full name" value=${f.name} onInput=${set('name')} required error=${fieldError(error, 'name')} />
+    <${Field} id="invite-email" label="Email" type="email" value=${f.email} onInput=${set('email')} required error=${err('email')} />
+    <${Field} id="invite-name" label="Full name" value=${f.name} onInput=${set('name')} required error=${err('name')} />
     <div class="field"><label for="invite-role">Role</label>
       <select id="invite-role" value=${f.role} onChange=${(e: Event) => set('role')((e.target as HTMLSelectElement).value)}>
         <option value="partner-user">partner-user</option><option value="partner-admin">partner-admin</option>
