@@ -98,17 +98,21 @@ export function useForm<T extends Record<string, string>>(initial: T) {
   const [f, setF] = useState(initial);
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState('');
+  const [busy, setBusy] = useState(false);
   const set = (k: keyof T) => (v: string) => setF((x) => ({ ...x, [k]: v }));
   const run = (action: () => Promise<string | void>) => async (e?: Event) => {
     e?.preventDefault();
     setError(undefined);
     setDone('');
+    setBusy(true);
     try {
       const message = await action();
       if (message) setDone(message);
     } catch (err) {
       setError(err);
+    } finally {
+      setBusy(false);
     }
   };
-  return { f, setF, set, error, setError, done, run, err: (field: string) => fieldError(error, field) };
+  return { f, setF, set, error, setError, done, busy, run, err: (field: string) => fieldError(error, field) };
 }

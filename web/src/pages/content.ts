@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, date, type Page } from '../api';
-import { Empty, Field, fieldError, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, isVendor, ProblemBox, useForm, type Me } from '../ui';
 import { put, type Upload } from '../upload';
 
 interface Asset {
@@ -89,23 +89,14 @@ export function Content(props: { me: Me }) {
 
 /** Vendor staff: upload a file as a new asset with its visibility, then publish it. */
 function UploadAsset(props: { onDone: () => void }) {
-  const [f, setF] = useState({ title: '', description: '', kind: 'document', tags: '', regions: '', partners: '' });
+  const { f, set, error, done, run, err } = useForm({ title: '', description: '', kind: 'document', tags: '', regions: '', partners: '' });
   const [tiers, setTiers] = useState<string[]>([]);
   const [types, setTypes] = useState<string[]>([]);
   const [file, setFile] = useState<File | undefined>();
   const [progress, setProgress] = useState<number | undefined>();
-  const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
   const toggle = (xs: string[], x: string, setter: (v: string[]) => void) => setter(xs.includes(x) ? xs.filter((y) => y !== x) : [...xs, x]);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setDone('');
-    if (!file) {
-      setError(new Error('Choose the file to upload.'));
-      return;
-    }
+  const submit = run(async () => {
+    if (!file) throw new Error('Choose the file to upload.');
     try {
       const created = await api<{ asset: { id: string }; upload: Upload }>('POST', '/v1/assets', {
         title: f.title,
@@ -118,15 +109,12 @@ function UploadAsset(props: { onDone: () => void }) {
       setProgress(0);
       await put(created.upload, file, setProgress);
       await api('POST', `/v1/assets/${created.asset.id}/publish`, {});
-      setDone(`"${f.title}" is published.`);
-      setProgress(undefined);
       props.onDone();
-    } catch (err) {
+      return `"${f.title}" is published.`;
+    } finally {
       setProgress(undefined);
-      setError(err);
     }
-  };
-  const err = (field: string) => fieldError(error, field);
+  });
   return html`<details class="card" open>
     <summary>Upload an asset</summary>
     <form onSubmit=${submit} class="grid">

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, date, money, type Money, type Page } from '../api';
-import { Empty, Field, fieldError, go, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, go, isVendor, ProblemBox, useForm, type Me } from '../ui';
 
 export interface Deal {
   id: string;
@@ -77,13 +77,10 @@ const REASONS: Record<string, string> = {
 
 /** Registration, with a live check for another partner's open registration of the customer. */
 export function RegisterDeal() {
-  const [f, setF] = useState({
+  const { f, set, error, busy, run, err } = useForm({
     title: '', company: '', domain: '', country: 'US', contact: '', email: '', amount: '', currency: 'USD', close: '', notes: '',
   });
   const [check, setCheck] = useState<{ conflict: boolean; reasons: string[] } | undefined>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
   const amountMinor = Math.round(Number(f.amount) * 100);
   const body = () => ({
     title: f.title,
@@ -117,20 +114,10 @@ export function RegisterDeal() {
     }, 400);
   }, [f.company, f.domain, f.country]);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const d = await api<Deal>('POST', '/v1/deals', body());
-      go(`/deals/${d.id}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const err = (field: string) => fieldError(error, field);
+  const submit = run(async () => {
+    const d = await api<Deal>('POST', '/v1/deals', body());
+    go(`/deals/${d.id}`);
+  });
   return html`<section>
     <h1>Register a deal</h1>
     <form onSubmit=${submit} class="grid">

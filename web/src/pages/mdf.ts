@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, date, money, type Money, type Page } from '../api';
-import { Empty, Field, fieldError, isVendor, ProblemBox, useForm, type Me } from '../ui';
+import { Empty, Field, isVendor, ProblemBox, useForm, type Me } from '../ui';
 import { put, type Upload } from '../upload';
 
 interface Balances {
@@ -211,14 +211,10 @@ async function sha256(file: File): Promise<string> {
 function ClaimForm(props: { request: FundRequest; onDone: () => void }) {
   const r = props.request;
   const currency = r.approved_amount?.currency ?? r.requested_amount.currency;
-  const [f, setF] = useState({ amount: '', leads: '', attendees: '', pipeline: '' });
+  const { f, setF, set, error, run, err } = useForm({ amount: '', leads: '', attendees: '', pipeline: '' });
   const [files, setFiles] = useState<File[]>([]);
   const [progress, setProgress] = useState<number | undefined>();
-  const [error, setError] = useState<unknown>();
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
+  const submit = run(async () => {
     try {
       const proofs = await Promise.all(
         files.map(async (file) => ({ name: file.name, content_type: file.type || 'application/octet-stream', size_bytes: file.size, sha256: await sha256(file) })),
@@ -233,23 +229,21 @@ function ClaimForm(props: { request: FundRequest; onDone: () => void }) {
         const file = files.find((x) => x.name === up.name) ?? files[i];
         await put(up, file, (p) => setProgress((i + p) / created.uploads.length));
       }
-      setProgress(undefined);
       setF({ amount: '', leads: '', attendees: '', pipeline: '' });
       setFiles([]);
       props.onDone();
-    } catch (err) {
+    } finally {
       setProgress(undefined);
-      setError(err);
     }
-  };
+  });
   return html`<details>
     <summary>Claim</summary>
     <form onSubmit=${submit}>
       <p><small>Up to ${m(r.claimable_minor ?? 0, currency)}${r.claim_deadline ? `, by ${date(r.claim_deadline)}` : ''}</small></p>
-      <${Field} id=${`claim-amount-${r.id}`} label=${`Amount claimed (${currency})`} type="number" value=${f.amount} onInput=${set('amount')} required error=${fieldError(error, 'amount')} />
-      <${Field} id=${`claim-leads-${r.id}`} label="Leads generated" type="number" value=${f.leads} onInput=${set('leads')} error=${fieldError(error, 'results.leads')} />
-      <${Field} id=${`claim-attendees-${r.id}`} label="Attendees" type="number" value=${f.attendees} onInput=${set('attendees')} error=${fieldError(error, 'results.attendees')} />
-      <${Field} id=${`claim-pipeline-${r.id}`} label=${`Pipeline generated (${currency})`} type="number" value=${f.pipeline} onInput=${set('pipeline')} error=${fieldError(error, 'results.pipeline')} />
+      <${Field} id=${`claim-amount-${r.id}`} label=${`Amount claimed (${currency})`} type="number" value=${f.amount} onInput=${set('amount')} required error=${err('amount')} />
+      <${Field} id=${`claim-leads-${r.id}`} label="Leads generated" type="number" value=${f.leads} onInput=${set('leads')} error=${err('results.leads')} />
+      <${Field} id=${`claim-attendees-${r.id}`} label="Attendees" type="number" value=${f.attendees} onInput=${set('attendees')} error=${err('results.attendees')} />
+      <${Field} id=${`claim-pipeline-${r.id}`} label=${`Pipeline generated (${currency})`} type="number" value=${f.pipeline} onInput=${set('pipeline')} error=${err('results.pipeline')} />
       <div class="field">
         <label for=${`claim-proofs-${r.id}`}>Proof of performance</label>
         <input id=${`claim-proofs-${r.id}`} type="file" multiple onChange=${(e: Event) => setFiles([...((e.target as HTMLInputElement).files ?? [])])} />

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, date, Problem, type Page } from '../api';
 import { markdown } from '../markdown';
-import { Empty, Field, fieldError, go, isVendor, ProblemBox, type Me } from '../ui';
+import { Empty, Field, go, isVendor, ProblemBox, useForm, type Me } from '../ui';
 
 interface Course {
   id: string;
@@ -158,35 +158,26 @@ export function CourseView(props: { me: Me; id: string }) {
 
 /** A vendor admin writes a course: modules, quiz, certification; saved as a draft. */
 export function NewCourse() {
-  const [f, setF] = useState({ title: '', description: '', pass: '75', cert: '', days: '365' });
+  const { f, set, error, run, err } = useForm({ title: '', description: '', pass: '75', cert: '', days: '365' });
   const [modules, setModules] = useState([{ title: '', content: '' }]);
   const [questions, setQuestions] = useState([{ prompt: '', choices: '', correct: '1' }]);
-  const [error, setError] = useState<unknown>();
-  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    try {
-      const c = await api<Course>('POST', '/v1/courses', {
-        title: f.title,
-        description: f.description,
-        modules,
-        quiz: {
-          pass_mark_pct: Number(f.pass),
-          questions: questions.map((q) => ({
-            prompt: q.prompt,
-            choices: q.choices.split('\n').map((x) => x.trim()).filter(Boolean),
-            correct: q.correct.split(',').map((x) => Number(x.trim()) - 1).filter((x) => Number.isInteger(x) && x >= 0),
-          })),
-        },
-        certification: f.cert ? { name: f.cert, valid_days: Number(f.days) } : undefined,
-      });
-      go(`/training/${c.id}`);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const err = (field: string) => fieldError(error, field);
+  const submit = run(async () => {
+    const c = await api<Course>('POST', '/v1/courses', {
+      title: f.title,
+      description: f.description,
+      modules,
+      quiz: {
+        pass_mark_pct: Number(f.pass),
+        questions: questions.map((q) => ({
+          prompt: q.prompt,
+          choices: q.choices.split('\n').map((x) => x.trim()).filter(Boolean),
+          correct: q.correct.split(',').map((x) => Number(x.trim()) - 1).filter((x) => Number.isInteger(x) && x >= 0),
+        })),
+      },
+      certification: f.cert ? { name: f.cert, valid_days: Number(f.days) } : undefined,
+    });
+    go(`/training/${c.id}`);
+  });
   return html`<section>
     <h1>New course</h1>
     <form onSubmit=${submit}>
