@@ -62,7 +62,7 @@ pub fn router(dir: PathBuf, config: WebConfig, cognito_endpoint: String) -> Rout
 }
 
 async fn index(State(w): State<Web>) -> Response {
-    file(&w.dir.join("index.html")).await
+    file(&w.dir.join("index.html"), "no-cache").await
 }
 
 async fn config_json(State(w): State<Web>) -> Response {
@@ -77,10 +77,12 @@ async fn asset(State(w): State<Web>, uri: Uri) -> Response {
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    file(&w.dir.join(rel)).await
+    // Built assets carry a content hash in their names: cache them for good.
+    let cache = if rel.starts_with("assets") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    file(&w.dir.join(rel), cache).await
 }
 
-async fn file(path: &Path) -> Response {
+async fn file(path: &Path, cache: &'static str) -> Response {
     let Ok(bytes) = tokio::fs::read(path).await else {
         return (StatusCode::NOT_FOUND, "not built: run `npm run build` in web/ (make dev does)").into_response();
     };
@@ -92,11 +94,6 @@ async fn file(path: &Path) -> Response {
         Some("png") => "image/png",
         Some("json") => "application/json",
         _ => "application/octet-stream",
-    };
-    let cache = if path.starts_with("assets") || path.components().any(|c| c.as_os_str() == "assets") {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
     };
     ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, cache)], bytes).into_response()
 }
