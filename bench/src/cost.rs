@@ -99,13 +99,11 @@ pub async fn measure(app: &TestApp) -> anyhow::Result<Vec<Row>> {
     });
 
     let deal_body = |n: usize| {
-        json!({
-            "title": format!("Bench deal {n}"),
-            "customer": {"company_name": format!("Bench Customer {n}"), "domain": format!("bench-customer-{n}.com"), "country": "US"},
-            "contact": {"name": "Casey", "email": format!("casey@bench-customer-{n}.com")},
-            "amount": {"amount_minor": 1_000_000, "currency": "USD"},
-            "expected_close_date": "2027-06-30"
-        })
+        prm_tests::deal_body(
+            &format!("Bench deal {n}"),
+            &format!("Bench Customer {n}"),
+            &format!("bench-customer-{n}.com"),
+        )
     };
     meter.take();
     let deal = send(app, Method::POST, "/v1/deals", &user, Some(&deal_body(0)), StatusCode::CREATED).await?;
@@ -205,5 +203,5 @@ pub async fn seed_feed(app: &TestApp, n: usize, cell: &str) -> anyhow::Result<()
             })
         })
         .collect::<Vec<_>>();
-    crate::scale::put_all(&app.db, items).await
+    prm_tests::put_json(&app.db, &items).await
 }

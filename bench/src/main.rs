@@ -352,13 +352,7 @@ async fn main() -> anyhow::Result<()> {
     let user = app.user(Role::PartnerUser, Some(&pid)).await;
     let duration = Duration::from_secs(a.load_seconds);
     let register = |n: usize| {
-        json!({
-            "title": format!("Load {n}"),
-            "customer": {"company_name": format!("Load Customer {n}"), "domain": format!("load-customer-{n}.com"), "country": "US"},
-            "contact": {"name": "L", "email": format!("l@load-customer-{n}.com")},
-            "amount": {"amount_minor": 100_000, "currency": "USD"},
-            "expected_close_date": "2027-06-30"
-        })
+        prm_tests::deal_body(&format!("Load {n}"), &format!("Load Customer {n}"), &format!("load-customer-{n}.com"))
     };
     let loads = vec![
         throughput::run(&app, &user, "GET /v1/deals?limit=25", "/v1/deals?limit=25", None, 8, duration).await?,

@@ -7,50 +7,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use futures::StreamExt;
+use aws_sdk_dynamodb::types::AttributeValue;
 use prm_shared::auth::Role;
-use prm_shared::dynamo::{Db, Item};
+use prm_shared::dynamo::Item;
 use prm_shared::meter::Call;
-use prm_tests::TestApp;
-use serde_json::{Value, json};
-
-/// Writes `items` (JSON objects) with BatchWriteItem, 8 batches at a time.
-pub async fn put_all(db: &Db, items: Vec<Value>) -> anyhow::Result<()> {
-    let items = items.iter().map(prm_shared::dynamo::to_item).collect::<anyhow::Result<Vec<_>>>()?;
-    put_items(db, items).await
-}
-
-async fn put_items(db: &Db, items: Vec<Item>) -> anyhow::Result<()> {
-    let batches: Vec<Vec<WriteRequest>> = items
-        .chunks(25)
-        .map(|c| {
-            c.iter()
-                .map(|i| {
-                    WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(i.clone())).build().expect("item is set"))
-                        .build()
-                })
-                .collect()
-        })
-        .collect();
-    let mut results = futures::stream::iter(batches.into_iter().map(|batch| async move {
-        let mut pending = Some(batch);
-        let mut tries = 0;
-        while let Some(b) = pending.take().filter(|b| !b.is_empty()) {
-            tries += 1;
-            anyhow::ensure!(tries < 50, "BatchWriteItem kept items unprocessed");
-            let out = db.client.batch_write_item().request_items(&db.table, b).send().await?;
-            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table));
-        }
-        Ok(())
-    }))
-    .buffer_unordered(8);
-    while let Some(r) = results.next().await {
-        r?;
-    }
-    Ok(())
-}
+use prm_tests::{TestApp, put_items};
 
 /// Every string in `item` with `from` replaced by `to` (ids and keys).
 fn rewrite(item: &Item, swaps: &[(&str, &str)]) -> Item {
@@ -87,18 +48,8 @@ pub async fn measure(app: &TestApp, sizes: &[usize]) -> anyhow::Result<Vec<Measu
     let user = app.user(Role::PartnerUser, Some(&p)).await;
     // The template: one deal registered through the API.
     let deal = prm_tests::expect_json(
-        app.post(
-            "/v1/deals",
-            &user,
-            &json!({
-                "title": "Template deal",
-                "customer": {"company_name": "Template Inc", "domain": "template.example.com", "country": "US"},
-                "contact": {"name": "T", "email": "t@template.example.com"},
-                "amount": {"amount_minor": 500_000, "currency": "USD"},
-                "expected_close_date": "2027-06-30"
-            }),
-        )
-        .await,
+        app.post("/v1/deals", &user, &prm_tests::deal_body("Template deal", "Template Inc", "template.example.com"))
+            .await,
         reqwest::StatusCode::CREATED,
     )
     .await;

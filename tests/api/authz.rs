@@ -210,13 +210,11 @@ impl World {
 
     async fn deal(&self, partner: &str) -> String {
         let n = self.next();
-        let body = json!({
-            "title": format!("Authz deal {n}"),
-            "customer": {"company_name": format!("Authz Customer {n}"), "domain": format!("authz-customer-{n}.com"), "country": "US"},
-            "contact": {"name": "C", "email": format!("c@authz-customer-{n}.com")},
-            "amount": {"amount_minor": 100_000, "currency": "USD"},
-            "expected_close_date": "2027-06-30"
-        });
+        let body = prm_tests::deal_body(
+            &format!("Authz deal {n}"),
+            &format!("Authz Customer {n}"),
+            &format!("authz-customer-{n}.com"),
+        );
         id(self.app.post("/v1/deals", self.partner_user(partner), &body).await, "id").await
     }
 

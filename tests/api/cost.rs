@@ -81,7 +81,6 @@ async fn approving_a_fund_request_commits_in_one_transaction_without_a_scan() {
 /// of requests (and the capacity) must not grow with the assets other partners see.
 #[tokio::test]
 async fn a_partners_asset_page_costs_the_same_with_10_or_1000_assets_in_the_table() {
-    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
     let app = TestApp::spawn().await;
     let meter = app.config.dynamodb_meter.clone().unwrap();
     let admin = app.user(Role::VendorAdmin, None).await;
@@ -96,23 +95,11 @@ async fn a_partners_asset_page_costs_the_same_with_10_or_1000_assets_in_the_tabl
             "id": id, "title": format!("Asset {i}"), "description": "", "kind": "document", "tags": [],
             "status": "published", "current_version": 1, "published_at": at
         });
-        WriteRequest::builder()
-            .put_request(
-                PutRequest::builder().set_item(Some(prm_shared::dynamo::to_item(&item).unwrap())).build().unwrap(),
-            )
-            .build()
+        item
     };
-    let write = |requests: Vec<WriteRequest>| {
+    let write = |items: Vec<serde_json::Value>| {
         let db = app.db.clone();
-        async move {
-            for chunk in requests.chunks(25) {
-                let mut pending = Some(chunk.to_vec());
-                while let Some(batch) = pending.take().filter(|b| !b.is_empty()) {
-                    let out = db.client.batch_write_item().request_items(&db.table, batch).send().await.unwrap();
-                    pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table));
-                }
-            }
-        }
+        async move { prm_tests::put_json(&db, &items).await.unwrap() }
     };
     write((0..10).map(|i| entry(i, if i % 2 == 0 { "gold#*#*" } else { "silver#emea#*" })).collect()).await;
     meter.take();

@@ -10,16 +10,10 @@ use std::time::Duration;
 use prm_shared::auth::Role;
 use prm_tests::{OwnDynamoDb, TestApp, TestUser, expect_json};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn deal() -> Value {
-    json!({
-        "title": "Frozen table",
-        "customer": {"company_name": "Frozen Inc", "domain": "frozen-table.com", "country": "US"},
-        "contact": {"name": "F", "email": "f@frozen-table.com"},
-        "amount": {"amount_minor": 100_000, "currency": "USD"},
-        "expected_close_date": "2027-06-30"
-    })
+    prm_tests::deal_body("Frozen table", "Frozen Inc", "frozen-table.com")
 }
 
 /// POSTs with `key` until the answer is final, as a client does: on a 503 or

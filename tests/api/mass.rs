@@ -35,13 +35,7 @@ fn with(mut body: Value, extra: &[(&str, Value)]) -> Value {
 }
 
 fn deal() -> Value {
-    json!({
-        "title": "Mass assignment",
-        "customer": {"company_name": "Mass Inc", "domain": "mass-assignment.com", "country": "US"},
-        "contact": {"name": "M", "email": "m@mass-assignment.com"},
-        "amount": {"amount_minor": 100_000, "currency": "USD"},
-        "expected_close_date": "2027-06-30"
-    })
+    prm_tests::deal_body("Mass assignment", "Mass Inc", "mass-assignment.com")
 }
 
 fn fund_request() -> Value {

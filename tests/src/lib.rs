@@ -482,6 +482,59 @@ pub fn partner_body(name: &str, tier: &str, region: &str) -> Value {
     })
 }
 
+/// A deal registration of `company` (at `domain`, whose registrable domain
+/// must differ between customers) for 1,000.00 USD.
+pub fn deal_body(title: &str, company: &str, domain: &str) -> Value {
+    json!({
+        "title": title,
+        "customer": {"company_name": company, "domain": domain, "country": "US"},
+        "contact": {"name": "Casey Buyer", "email": format!("casey@{domain}")},
+        "amount": {"amount_minor": 100_000, "currency": "USD"},
+        "expected_close_date": "2027-06-30"
+    })
+}
+
+/// Writes `items` straight to the table with BatchWriteItem (25 a request,
+/// 8 requests at a time), retrying what DynamoDB leaves unprocessed: seeding
+/// for tests and benchmarks, never a route.
+pub async fn put_items(db: &Db, items: Vec<prm_shared::dynamo::Item>) -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    use futures::StreamExt;
+    let batches = items
+        .chunks(25)
+        .map(|c| {
+            c.iter()
+                .map(|i| {
+                    Ok(WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(i.clone())).build()?)
+                        .build())
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut results = futures::stream::iter(batches.into_iter().map(|batch| async move {
+        let mut pending = Some(batch);
+        let mut tries = 0;
+        while let Some(b) = pending.take().filter(|b| !b.is_empty()) {
+            tries += 1;
+            anyhow::ensure!(tries < 50, "BatchWriteItem kept items unprocessed");
+            let out = db.client.batch_write_item().request_items(&db.table, b).send().await?;
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table));
+        }
+        Ok(())
+    }))
+    .buffer_unordered(8);
+    while let Some(r) = results.next().await {
+        r?;
+    }
+    Ok(())
+}
+
+/// [`put_items`] of JSON objects.
+pub async fn put_json(db: &Db, items: &[Value]) -> anyhow::Result<()> {
+    put_items(db, items.iter().map(prm_shared::dynamo::to_item).collect::<anyhow::Result<Vec<_>>>()?).await
+}
+
 /// Reads a response as JSON, asserting its status.
 pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     let got = res.status();
